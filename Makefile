@@ -1,0 +1,59 @@
+# blog-api developer interface. Every target works on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_SERVER ?= postgresql://postgres@127.0.0.1:5432
+TEST_PG_URL ?= $(PG_SERVER)/blog_api_test
+
+.DEFAULT_GOAL := help
+.PHONY: help install run migrate revision downgrade test test-pg lint fmt superuser bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv with the pinned dependencies
+
+run: install migrate ## migrate, then serve the API on HOST:PORT (default 127.0.0.1:8000)
+	$(BIN)/python -m blog_api serve
+
+migrate: install ## apply the migrations to DATABASE_URL
+	$(BIN)/alembic upgrade head
+
+revision: install ## new migration from the models: make revision m="add things"
+	@test -n "$(m)" || { echo 'usage: make revision m="what it does"'; exit 2; }
+	$(BIN)/alembic revision --autogenerate -m "$(m)"
+
+downgrade: install ## undo the last migration
+	$(BIN)/alembic downgrade -1
+
+test: install ## run the test suite on SQLite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-pg: install ## run the test suite on PostgreSQL (a database of its own on 127.0.0.1:5432)
+	TEST_DATABASE_URL=$(TEST_PG_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install ## ruff, mypy and the layer contract
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+fmt: install ## format and fix what ruff can
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+superuser: install migrate ## create a superuser (SUPERUSER_EMAIL, SUPERUSER_USERNAME, SUPERUSER_PASSWORD)
+	$(BIN)/python -m blog_api create-superuser
+
+clean: ## remove the virtual environment, caches and the local SQLite database
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache src/*.egg-info
+	rm -f blog.db blog.db-shm blog.db-wal
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

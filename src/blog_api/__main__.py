@@ -1,0 +1,95 @@
+"""Command line: `python -m blog_api serve` and `python -m blog_api create-superuser`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+
+from pydantic import ValidationError
+
+from blog_api.config import get_settings
+from blog_api.db import create_engine, create_session_factory, transaction
+from blog_api.errors import ConflictError
+from blog_api.repositories import UserRepository
+from blog_api.schemas.users import UserCreate
+from blog_api.security import PasswordHasher
+from blog_api.services import UserService
+
+
+def _ask(name: str, env: str, *, secret: bool = False) -> str:
+    value = os.environ.get(env, "")
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise SystemExit(f"error: set {env} (or run this in a terminal to be asked for the {name})")
+    return getpass.getpass(f"{name}: ") if secret else input(f"{name}: ")
+
+
+async def _create_superuser(data: UserCreate) -> int:
+    settings = get_settings()
+    engine = create_engine(settings)
+    try:
+        async with transaction(create_session_factory(engine), write=True) as session:
+            service = UserService(UserRepository(session), PasswordHasher(settings.bcrypt_rounds))
+            user = await service.register(data, is_superuser=True)
+            return user.id
+    finally:
+        await engine.dispose()
+
+
+def create_superuser() -> int:
+    email = _ask("Email", "SUPERUSER_EMAIL")
+    username = _ask("Username", "SUPERUSER_USERNAME")
+    password = _ask("Password", "SUPERUSER_PASSWORD", secret=True)
+    try:
+        data = UserCreate(email=email, username=username, password=password)
+    except ValidationError as exc:
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            print(f"error: {field}: {err['msg']}", file=sys.stderr)
+        return 1
+    try:
+        user_id = asyncio.run(_create_superuser(data))
+    except ConflictError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
+    print(f"Superuser {data.username} created (id {user_id}).")
+    return 0
+
+
+def serve(workers: int) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "blog_api.main:app",
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="blog-api", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("serve", help="serve the API on HOST:PORT")
+    run.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")))
+    commands.add_parser(
+        "create-superuser",
+        help="create a superuser from SUPERUSER_EMAIL, SUPERUSER_USERNAME, SUPERUSER_PASSWORD "
+        "(asking for what is missing in a terminal)",
+    )
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args.workers)
+    return create_superuser()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""Dependency chains: session -> repository -> service, and the current user.
+
+Routes read as plain signatures through the `Annotated` aliases at the bottom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from blog_api.config import Settings
+from blog_api.db import ping, transaction
+from blog_api.errors import AuthenticationError
+from blog_api.models import MAX_ID, User
+from blog_api.repositories import UserRepository
+from blog_api.security import PasswordHasher, TokenCodec
+from blog_api.services import AuthService, UserService
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
+    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    return factory
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's one transaction: committed before the response is sent, rolled back on error.
+
+    Registered with scope="function" (below) so that the commit happens before FastAPI sends the
+    response: a failed commit becomes an error answer, never a 2xx.
+    """
+    write = request.method not in _SAFE_METHODS
+    async with transaction(_session_factory(request), write=write) as session:
+        yield session
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A transaction that does not take SQLite's write lock up front (for login, which spends a
+    bcrypt's time between its read and its answer)."""
+    async with transaction(_session_factory(request), write=False) as session:
+        yield session
+
+
+async def database_answers(request: Request) -> bool:
+    return await ping(request.app.state.engine)
+
+
+DatabaseAnswersDep = Annotated[bool, Depends(database_answers)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+
+
+def get_hasher(request: Request) -> PasswordHasher:
+    hasher: PasswordHasher = request.app.state.hasher
+    return hasher
+
+
+def get_token_codec(request: Request) -> TokenCodec:
+    codec: TokenCodec = request.app.state.token_codec
+    return codec
+
+
+HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
+TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]
+
+
+def get_user_repository(session: SessionDep) -> UserRepository:
+    return UserRepository(session)
+
+
+UserRepositoryDep = Annotated[UserRepository, Depends(get_user_repository)]
+
+
+def get_user_service(users: UserRepositoryDep, hasher: HasherDep) -> UserService:
+    return UserService(users, hasher)
+
+
+def get_auth_service(
+    users: UserRepositoryDep, hasher: HasherDep, tokens: TokenCodecDep
+) -> AuthService:
+    return AuthService(users, hasher, tokens)
+
+
+def get_login_service(
+    session: ReadSessionDep, hasher: HasherDep, tokens: TokenCodecDep
+) -> AuthService:
+    return AuthService(UserRepository(session), hasher, tokens)
+
+
+UserServiceDep = Annotated[UserService, Depends(get_user_service)]
+AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
+LoginServiceDep = Annotated[AuthService, Depends(get_login_service)]
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+async def get_optional_user(
+    auth: AuthServiceDep, token: Annotated[str | None, Depends(_bearer)]
+) -> User | None:
+    """None without a token; 401 for a bad token, even on endpoints where auth is optional."""
+    if token is None:
+        return None
+    return await auth.user_for_token(token)
+
+
+async def get_current_user(user: Annotated[User | None, Depends(get_optional_user)]) -> User:
+    if user is None:
+        raise AuthenticationError("Not authenticated")
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+# Ids are 32-bit in the database: anything larger is refused here instead of overflowing there.
+UserIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A user id")]

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from blog_api.api.deps import DatabaseAnswersDep
+from blog_api.api.problems import problem, problem_responses
+
+router = APIRouter(tags=["health"])
+
+
+class Liveness(BaseModel):
+    status: str = "ok"
+
+
+class Readiness(BaseModel):
+    status: str = "ok"
+    database: str = "ok"
+
+
+@router.get("/health", summary="Liveness: the process is up (no database call)")
+async def health() -> Liveness:
+    return Liveness()
+
+
+@router.get(
+    "/health/ready",
+    summary="Readiness: the database answers",
+    response_model=Readiness,
+    responses=problem_responses(503),
+)
+async def ready(database_answers: DatabaseAnswersDep) -> Readiness | JSONResponse:
+    if not database_answers:
+        return problem(503, "The database is not answering")
+    return Readiness()

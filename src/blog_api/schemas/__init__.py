@@ -1,0 +1,1 @@
+"""Pydantic shapes of what goes in and out over HTTP."""

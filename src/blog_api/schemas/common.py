@@ -1,0 +1,50 @@
+"""Shapes shared by every endpoint: problem details and the page envelope."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem detail (`application/problem+json`)."""
+
+    type: str = Field("about:blank", examples=["about:blank"])
+    title: str = Field(examples=["Not Found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["Post 42 not found"])
+
+
+class ValidationErrorItem(BaseModel):
+    loc: list[str | int] = Field(examples=[["body", "email"]])
+    msg: str
+    type: str
+
+
+class ValidationProblem(Problem):
+    errors: list[ValidationErrorItem]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list. `pages` is ceil(total / per_page), 0 when there is nothing."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    items: list[T]
+    total: int = Field(description="Exact number of rows matching the filters")
+    page: int = Field(description="This page's number, from 1")
+    per_page: int
+    pages: int = Field(description="ceil(total / per_page); 0 when total is 0")
+
+    @classmethod
+    def build(cls, items: list[T], *, total: int, page: int, per_page: int) -> Page[T]:
+        return cls(
+            items=items,
+            total=total,
+            page=page,
+            per_page=per_page,
+            pages=-(-total // per_page),
+        )

@@ -1,0 +1,79 @@
+"""Password hashing (always off the event loop) and JWT access tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import anyio.to_thread
+import jwt
+from passlib.context import CryptContext
+
+from blog_api.models import MAX_ID
+
+JWT_ALGORITHM = "HS256"
+
+
+class PasswordHasher:
+    """bcrypt through the passlib API; every call runs in a worker thread.
+
+    A 12-round bcrypt takes about a quarter of a second: run on the event loop it would stall
+    every other request for that long.
+    """
+
+    def __init__(self, rounds: int) -> None:
+        self._context = CryptContext(schemes=["bcrypt"], bcrypt__rounds=rounds)
+        self._dummy_hash: str | None = None
+
+    async def hash(self, password: str) -> str:
+        return await anyio.to_thread.run_sync(self._context.hash, password)
+
+    async def verify_and_update(self, password: str, hashed: str) -> tuple[bool, str | None]:
+        """Check `password`; also return a new hash when `hashed` uses outdated settings."""
+        result: tuple[bool, str | None] = await anyio.to_thread.run_sync(
+            self._context.verify_and_update, password, hashed
+        )
+        return result
+
+    async def dummy_verify(self, password: str) -> None:
+        """Spend the time a real check takes, so timing does not tell which accounts exist."""
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.hash("blog-api-dummy-password")
+        await anyio.to_thread.run_sync(self._context.verify, password, self._dummy_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    token: str
+    expires_in: int
+
+
+class TokenCodec:
+    """HS256 JWTs with `sub` (the user id), `iat` and `exp`; the algorithm is pinned on decode."""
+
+    def __init__(self, secret: str, expire_minutes: int) -> None:
+        self._secret = secret
+        self._lifetime = timedelta(minutes=expire_minutes)
+
+    def issue(self, user_id: int) -> AccessToken:
+        now = datetime.now(UTC)
+        claims = {"sub": str(user_id), "iat": now, "exp": now + self._lifetime}
+        token = jwt.encode(claims, self._secret, algorithm=JWT_ALGORITHM)
+        return AccessToken(token=token, expires_in=int(self._lifetime.total_seconds()))
+
+    def subject(self, token: str) -> int | None:
+        """The user id a valid token names, or None for a malformed, forged or expired one."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[JWT_ALGORITHM],
+                options={"require": ["sub", "exp", "iat"]},
+            )
+        except jwt.PyJWTError:
+            return None
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub.isdigit() or len(sub) > 10:
+            return None
+        user_id = int(sub)
+        return user_id if 0 < user_id <= MAX_ID else None

@@ -1,0 +1,168 @@
+"""Test harness: one database URL decides the backend (SQLite by default, PostgreSQL when
+TEST_DATABASE_URL says so). The schema comes from the migrations, once per run; every test
+talks to the real app over httpx and its rows are removed afterwards, so tests that race
+requests see real commits like the others."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from pydantic import SecretStr
+from sqlalchemy import delete, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from blog_api.config import Settings, normalize_database_url
+from blog_api.db import Base, transaction
+from blog_api.main import create_app
+from blog_api.repositories import UserRepository
+from blog_api.schemas.users import UserCreate
+from blog_api.services import UserService
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery"
+
+UserFactory = Callable[..., Awaitable[dict[str, Any]]]
+
+
+def run_alembic(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the alembic command line the way a deployer does, against `url`."""
+    return subprocess.run(
+        [sys.executable, "-m", "alembic", "-x", f"url={url}", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "ENVIRONMENT": "test"},
+    )
+
+
+async def recreate_postgres_database(url: str) -> None:
+    """Drop and create the database `url` names, on the server it names."""
+    target = make_url(url)
+    server = target.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
+    conn = await asyncpg.connect(server)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{target.database}"')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return normalize_database_url(url)
+    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'blog_api_test.db'}"
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,
+        environment="test",
+        database_url=database_url,
+        bcrypt_rounds=4,
+        secret_key=SecretStr("test-secret-key-that-is-long-enough-for-hs256"),
+    )
+
+
+@pytest.fixture(scope="session")
+async def migrated(database_url: str) -> str:
+    if database_url.startswith("postgresql"):
+        await recreate_postgres_database(database_url)
+    result = run_alembic(database_url, "upgrade", "head")
+    assert result.returncode == 0, result.stderr
+    return database_url
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, migrated: str) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(app: FastAPI) -> AsyncEngine:
+    engine: AsyncEngine = app.state.engine
+    return engine
+
+
+@pytest.fixture
+def is_sqlite(database_url: str) -> bool:
+    return database_url.startswith("sqlite")
+
+
+@pytest.fixture(autouse=True)
+async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    if "app" not in request.fixturenames:
+        yield
+        return
+    engine: AsyncEngine = request.getfixturevalue("engine")
+    yield
+    async with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            await conn.execute(delete(table))
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as c:
+        yield c
+
+
+@pytest.fixture
+def make_user(client: AsyncClient) -> UserFactory:
+    """Register a user over HTTP; return its JSON plus `headers` carrying a bearer token."""
+    counter = 0
+
+    async def factory(
+        username: str | None = None,
+        email: str | None = None,
+        password: str = PASSWORD,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        nonlocal counter
+        counter += 1
+        username = username or f"user{counter}"
+        email = email or f"{username}@example.com"
+        body = {"username": username, "email": email, "password": password, **extra}
+        response = await client.post("/api/v1/users", json=body)
+        assert response.status_code == 201, response.text
+        user: dict[str, Any] = response.json()
+        user["headers"] = await auth_headers(client, username, password)
+        return user
+
+    return factory
+
+
+async def auth_headers(client: AsyncClient, login: str, password: str = PASSWORD) -> dict[str, str]:
+    response = await client.post(
+        "/api/v1/auth/token", data={"username": login, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+async def superuser(app: FastAPI, client: AsyncClient) -> dict[str, Any]:
+    """A superuser, created the way `make superuser` does it (there is no HTTP route for it)."""
+    async with transaction(app.state.session_factory, write=True) as session:
+        service = UserService(UserRepository(session), app.state.hasher)
+        user = await service.register(
+            UserCreate(email="root@example.com", username="root", password=PASSWORD),
+            is_superuser=True,
+        )
+    return {"id": user.id, "headers": await auth_headers(client, "root")}

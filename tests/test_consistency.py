@@ -1,0 +1,98 @@
+"""A 2xx means committed; racing requests never give a 500."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from blog_api.models import User
+from tests.conftest import PASSWORD
+
+
+@pytest.fixture
+def failing_commit() -> Iterator[None]:
+    """Every commit fails, as when the database goes away between the work and the commit."""
+
+    def fail(session: Session) -> None:
+        raise OperationalError("COMMIT", {}, Exception("connection lost during commit"))
+
+    event.listen(Session, "before_commit", fail)
+    yield
+    event.remove(Session, "before_commit", fail)
+
+
+async def count_rows(app: FastAPI) -> int:
+    async with app.state.session_factory() as session:
+        total: int = await session.scalar(select(func.count()).select_from(User))
+        return total
+
+
+async def test_failed_commit_is_never_a_2xx_and_leaves_nothing(
+    app: FastAPI, client: AsyncClient, failing_commit: None
+) -> None:
+    response = await client.post(
+        "/api/v1/users", json={"email": "c@example.com", "username": "commit", "password": PASSWORD}
+    )
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "connection lost" not in response.text
+    assert await count_rows(app) == 0
+
+
+async def test_racing_registrations_of_one_email_give_one_201(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    n = 10
+
+    async def register(i: int) -> Any:
+        return await client.post(
+            "/api/v1/users",
+            json={"email": "race@example.com", "username": f"racer{i}", "password": PASSWORD},
+        )
+
+    responses = await asyncio.gather(*(register(i) for i in range(n)))
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {201: 1, 409: n - 1}, [r.text for r in responses]
+    assert all("email" in r.json()["detail"] for r in responses if r.status_code == 409)
+    assert await count_rows(app) == 1
+
+
+async def test_racing_registrations_of_one_username_give_one_201(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    n = 8
+
+    async def register(i: int) -> Any:
+        return await client.post(
+            "/api/v1/users",
+            json={
+                "email": f"r{i}@example.com",
+                "username": "SameName" if i % 2 else "samename",
+                "password": PASSWORD,
+            },
+        )
+
+    responses = await asyncio.gather(*(register(i) for i in range(n)))
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {201: 1, 409: n - 1}, [r.text for r in responses]
+    assert await count_rows(app) == 1
+
+
+async def test_racing_logins_and_reads_all_succeed(client: AsyncClient, make_user: Any) -> None:
+    await make_user("busy")
+    logins = [
+        client.post("/api/v1/auth/token", data={"username": "busy", "password": PASSWORD})
+        for _ in range(8)
+    ]
+    reads = [client.get("/api/v1/users") for _ in range(8)]
+    responses = await asyncio.gather(*logins, *reads)
+    assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
