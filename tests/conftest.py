@@ -166,3 +166,26 @@ async def superuser(app: FastAPI, client: AsyncClient) -> dict[str, Any]:
             is_superuser=True,
         )
     return {"id": user.id, "headers": await auth_headers(client, "root")}
+
+
+PostFactory = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+def make_post(client: AsyncClient) -> PostFactory:
+    """Create a post over HTTP as the user whose `headers` are given; return its JSON."""
+
+    async def factory(
+        headers: dict[str, str],
+        title: str = "A post",
+        content: str = "Some content.",
+        published: bool = True,
+        tags: list[str] | None = None,
+    ) -> dict[str, Any]:
+        body = {"title": title, "content": content, "published": published, "tags": tags or []}
+        response = await client.post("/api/v1/posts", json=body, headers=headers)
+        assert response.status_code == 201, response.text
+        post: dict[str, Any] = response.json()
+        return post
+
+    return factory

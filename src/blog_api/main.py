@@ -16,7 +16,7 @@ from blog_api.api.problems import (
     document_problems,
     install_error_handlers,
 )
-from blog_api.api.routers import auth, health, users
+from blog_api.api.routers import auth, health, posts, tags, users
 from blog_api.config import Settings, get_settings
 from blog_api.db import create_engine, create_session_factory
 from blog_api.security import PasswordHasher, TokenCodec
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     document_problems(app)
     app.include_router(health.router)
-    for module in (auth, users):
+    for module in (auth, users, posts, tags):
         app.include_router(module.router, prefix=API_PREFIX)
 
     app.add_middleware(

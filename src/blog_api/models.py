@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, Text, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blog_api.db import Base, UTCDateTime, utcnow
 
@@ -36,4 +36,47 @@ class User(TimestampMixin, Base):
     __table_args__ = (
         Index("uq_users_username_lower", func.lower(username), unique=True),
         Index("ix_users_created_at_id", "created_at", "id"),
+    )
+
+
+post_tags = Table(
+    "post_tags",
+    Base.metadata,
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+
+
+class Post(TimestampMixin, Base):
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    slug: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    # The start of the content, kept beside it so that list pages never read whole articles.
+    excerpt: Mapped[str] = mapped_column(String(200), nullable=False)
+    published: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+
+    author: Mapped[User] = relationship(lazy="raise", innerjoin=True)
+    # Deleting a post removes its links through ON DELETE CASCADE, not through the ORM.
+    tags: Mapped[list[Tag]] = relationship(
+        secondary=post_tags, lazy="raise", order_by=Tag.name, passive_deletes=True
+    )
+
+    __table_args__ = (
+        # One index per list order the API offers, for the public list and an author's list.
+        Index("ix_posts_published_created_at_id", "published", "created_at", "id"),
+        Index("ix_posts_published_title_id", "published", "title", "id"),
+        Index("ix_posts_author_id_created_at_id", "author_id", "created_at", "id"),
     )

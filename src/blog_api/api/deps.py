@@ -16,9 +16,9 @@ from blog_api.config import Settings
 from blog_api.db import ping, transaction
 from blog_api.errors import AuthenticationError
 from blog_api.models import MAX_ID, User
-from blog_api.repositories import UserRepository
+from blog_api.repositories import PostRepository, TagRepository, UserRepository
 from blog_api.security import PasswordHasher, TokenCodec
-from blog_api.services import AuthService, UserService
+from blog_api.services import AuthService, PostService, TagService, UserService
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -97,7 +97,17 @@ def get_login_service(
     return AuthService(UserRepository(session), hasher, tokens)
 
 
+def get_post_service(session: SessionDep) -> PostService:
+    return PostService(PostRepository(session), TagRepository(session))
+
+
+def get_tag_service(session: SessionDep) -> TagService:
+    return TagService(TagRepository(session))
+
+
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
+PostServiceDep = Annotated[PostService, Depends(get_post_service)]
+TagServiceDep = Annotated[TagService, Depends(get_tag_service)]
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 LoginServiceDep = Annotated[AuthService, Depends(get_login_service)]
 
@@ -124,3 +134,4 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 # Ids are 32-bit in the database: anything larger is refused here instead of overflowing there.
 UserIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A user id")]
+PostIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A post id")]

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
+from pydantic import BaseModel
+
+from blog_api.schemas.common import Page
+
+ItemT = TypeVar("ItemT", bound=BaseModel)
 
 MAX_PER_PAGE = 100
 
@@ -14,6 +20,15 @@ MAX_PER_PAGE = 100
 class PageParams:
     page: int
     per_page: int
+
+    def build(self, schema: type[ItemT], rows: Iterable[Any], total: int) -> Page[ItemT]:
+        """The page object for `rows` (ORM objects or rows), each shaped as `schema`."""
+        return Page[schema].build(  # type: ignore[valid-type]
+            [schema.model_validate(row) for row in rows],
+            total=total,
+            page=self.page,
+            per_page=self.per_page,
+        )
 
 
 def page_params(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
@@ -13,6 +13,8 @@ from sqlalchemy.orm.interfaces import ORMOption
 from blog_api.db import Base
 
 ModelT = TypeVar("ModelT", bound=Base)
+# A SELECT of any columns (SQLAlchemy 2.1 types Select by its column types).
+AnySelect = Select[*tuple[Any, ...]]
 
 
 class UniqueViolation(Exception):  # noqa: N818 (named after the SQL error it stands for)
@@ -29,20 +31,34 @@ class BaseRepository(Generic[ModelT]):
         return await self.session.get(self.model, id_, options=options)
 
     async def paginate(
-        self, stmt: Select[Any], *, page: int, per_page: int
+        self, stmt: AnySelect, *, page: int, per_page: int, options: Sequence[ORMOption] = ()
     ) -> tuple[Sequence[Any], int]:
-        """One page of `stmt` (which must already be ordered) and the exact total.
+        """One page of entities from `stmt` (already ordered) and the exact total.
 
-        The count runs over the same filters without the ORDER BY. A page past the end skips
-        the row query, so an absurd `page` never reaches the database as an OFFSET.
+        `options` (eager loads) apply to the page only, not to the count.
         """
-        count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
-        total = (await self.session.execute(count_stmt)).scalar_one()
-        offset = (page - 1) * per_page
-        if offset >= total:
+        total = await self.count(stmt)
+        if _past_the_end(page, per_page, total):
             return [], total
-        rows = (await self.session.scalars(stmt.limit(per_page).offset(offset))).all()
+        page_stmt = _page_of(stmt, page, per_page).options(*options)
+        rows = (await self.session.scalars(page_stmt)).all()
         return rows, total
+
+    async def paginate_rows(
+        self, stmt: AnySelect, *, page: int, per_page: int
+    ) -> tuple[Sequence[Row[Any]], int]:
+        """As `paginate`, for statements that select columns rather than one entity."""
+        total = await self.count(stmt)
+        if _past_the_end(page, per_page, total):
+            return [], total
+        rows = (await self.session.execute(_page_of(stmt, page, per_page))).all()
+        return rows, total
+
+    async def count(self, stmt: AnySelect) -> int:
+        """How many rows `stmt` selects: counted over it, without its ORDER BY, as a subquery."""
+        count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
+        total: int = (await self.session.execute(count_stmt)).scalar_one()
+        return total
 
     async def add(self, obj: ModelT) -> ModelT:
         """Insert `obj` inside a SAVEPOINT, so a unique violation leaves the transaction usable."""
@@ -50,7 +66,9 @@ class BaseRepository(Generic[ModelT]):
             async with self.session.begin_nested():
                 self.session.add(obj)
         except IntegrityError as exc:
-            raise UniqueViolation(str(exc.orig)) from exc
+            if _is_unique_violation(exc):
+                raise UniqueViolation(str(exc.orig)) from exc
+            raise
         return obj
 
     async def update(self, obj: ModelT, values: dict[str, Any]) -> ModelT:
@@ -64,9 +82,27 @@ class BaseRepository(Generic[ModelT]):
                 for name, value in values.items():
                     setattr(obj, name, value)
         except IntegrityError as exc:
-            raise UniqueViolation(str(exc.orig)) from exc
+            if _is_unique_violation(exc):
+                raise UniqueViolation(str(exc.orig)) from exc
+            raise
         return obj
 
     async def delete(self, obj: ModelT) -> None:
         await self.session.delete(obj)
         await self.session.flush()
+
+
+def _past_the_end(page: int, per_page: int, total: int) -> bool:
+    """A page past the end skips the row query, so an absurd `page` never becomes an OFFSET."""
+    return (page - 1) * per_page >= total
+
+
+def _page_of(stmt: AnySelect, page: int, per_page: int) -> AnySelect:
+    return stmt.limit(per_page).offset((page - 1) * per_page)
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    """A duplicate value (PostgreSQL's SQLSTATE 23505, SQLite's UNIQUE constraint), as opposed
+    to, say, a foreign key whose row has just been deleted."""
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)

@@ -29,12 +29,7 @@ async def create_user(
 @router.get("", response_model=Page[UserPublic], summary="List users, newest first")
 async def list_users(users: UserServiceDep, paging: PageParamsDep) -> Page[UserPublic]:
     items, total = await users.list_newest(page=paging.page, per_page=paging.per_page)
-    return Page[UserPublic].build(
-        [UserPublic.model_validate(u) for u in items],
-        total=total,
-        page=paging.page,
-        per_page=paging.per_page,
-    )
+    return paging.build(UserPublic, items, total)
 
 
 @router.get("/me", response_model=UserPrivate, responses=problem_responses(401, 403))

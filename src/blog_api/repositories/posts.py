@@ -1,0 +1,97 @@
+"""Queries on posts. Every read says what it loads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, UnaryExpression, delete, func, or_, select
+from sqlalchemy.orm import defer, joinedload, selectinload
+
+from blog_api.models import Post, Tag, User, post_tags
+from blog_api.repositories.base import BaseRepository
+
+
+class PostSort(StrEnum):
+    NEWEST = "-created_at"
+    OLDEST = "created_at"
+    TITLE = "title"
+    TITLE_DESC = "-title"
+
+
+# Each order ends with the id, in the same direction, so that rows sharing a timestamp or a
+# title still come in one stable order and paging never repeats or skips one.
+_ORDER: dict[PostSort, tuple[UnaryExpression[Any], ...]] = {
+    PostSort.NEWEST: (Post.created_at.desc(), Post.id.desc()),
+    PostSort.OLDEST: (Post.created_at.asc(), Post.id.asc()),
+    PostSort.TITLE: (Post.title.asc(), Post.id.asc()),
+    PostSort.TITLE_DESC: (Post.title.desc(), Post.id.desc()),
+}
+
+# A whole post: its author (many-to-one, joined) and its tags (one more query for any number).
+FULL = (joinedload(Post.author), selectinload(Post.tags))
+# A list item: the same without the content, which a summary never reads.
+SUMMARY = (defer(Post.content, raiseload=True), *FULL)
+
+
+@dataclass(frozen=True, slots=True)
+class PostFilter:
+    published_only: bool = True
+    author_id: int | None = None
+    author_username: str | None = None
+    tag: str | None = None
+    q: str | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = []
+        if self.published_only:
+            where.append(Post.published.is_(True))
+        if self.author_id is not None:
+            where.append(Post.author_id == self.author_id)
+        if self.author_username is not None:
+            author = select(User.id).where(
+                func.lower(User.username) == self.author_username.lower()
+            )
+            where.append(Post.author_id.in_(author))
+        if self.tag is not None:
+            tagged = (
+                select(post_tags.c.post_id)
+                .join(Tag, Tag.id == post_tags.c.tag_id)
+                .where(Tag.name == self.tag)
+            )
+            where.append(Post.id.in_(tagged))
+        if self.q:
+            where.append(
+                or_(
+                    Post.title.icontains(self.q, autoescape=True),
+                    Post.content.icontains(self.q, autoescape=True),
+                )
+            )
+        return where
+
+
+class PostRepository(BaseRepository[Post]):
+    model = Post
+
+    async def get_full(self, post_id: int) -> Post | None:
+        return await self.session.scalar(select(Post).where(Post.id == post_id).options(*FULL))
+
+    async def get_full_by_slug(self, slug: str) -> Post | None:
+        return await self.session.scalar(select(Post).where(Post.slug == slug).options(*FULL))
+
+    async def list_summaries(
+        self, filters: PostFilter, sort: PostSort, *, page: int, per_page: int
+    ) -> tuple[Sequence[Post], int]:
+        """A page of posts without their content; count, page and tags: three statements."""
+        stmt = self._filtered(filters).order_by(*_ORDER[sort])
+        return await self.paginate(stmt, page=page, per_page=per_page, options=SUMMARY)
+
+    async def delete_by_id(self, post_id: int) -> None:
+        """Delete a post; the database removes its tag links (ON DELETE CASCADE)."""
+        await self.session.execute(delete(Post).where(Post.id == post_id))
+
+    @staticmethod
+    def _filtered(filters: PostFilter) -> Select[Post]:
+        return select(Post).where(*filters.conditions())

@@ -1,0 +1,28 @@
+"""Title-derived slugs: URL-safe, lowercase, never empty."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+
+MAX_BASE_LENGTH = 80
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_SUFFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def slugify(title: str) -> str:
+    """'Héllo, World!' -> 'hello-world'; a title with no letters or digits -> 'post'."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    slug = _NOT_SLUG.sub("-", ascii_title.lower()).strip("-")
+    slug = slug[:MAX_BASE_LENGTH].rstrip("-")
+    return slug or "post"
+
+
+def with_random_suffix(base: str) -> str:
+    """`base` plus a random suffix: a second post with the same title gets `hello-world-k3x9qa`.
+
+    Random rather than counting (-2, -3...): racing requests would all pick the same next number.
+    """
+    suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(6))
+    return f"{base}-{suffix}"

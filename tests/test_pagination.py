@@ -1,0 +1,187 @@
+"""Pagination: the page object, out-of-range input, stable order, a fixed statement count."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from sqlalchemy import event, insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from blog_api.db import transaction
+from blog_api.models import Post, Tag, post_tags
+from tests.conftest import PostFactory, UserFactory
+
+
+async def seed_posts(app: FastAPI, author_id: int, n: int, *, tags_per_post: int = 0) -> None:
+    """n published posts that all share one created_at, straight into the database."""
+    moment = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    async with transaction(app.state.session_factory, write=True) as session:
+        await session.execute(
+            insert(Post),
+            [
+                {
+                    "author_id": author_id,
+                    "title": f"Post {i % 5}",
+                    "slug": f"seeded-{i}",
+                    "content": f"content {i}",
+                    "excerpt": f"content {i}",
+                    "published": True,
+                    "created_at": moment,
+                    "updated_at": moment,
+                }
+                for i in range(n)
+            ],
+        )
+        if tags_per_post:
+            await session.execute(insert(Tag), [{"name": f"t{i}"} for i in range(tags_per_post)])
+            post_ids = (
+                await session.scalars(Post.__table__.select().with_only_columns(Post.id))
+            ).all()
+            tag_ids = (
+                await session.scalars(Tag.__table__.select().with_only_columns(Tag.id))
+            ).all()
+            await session.execute(
+                insert(post_tags), [{"post_id": p, "tag_id": t} for p in post_ids for t in tag_ids]
+            )
+
+
+@pytest.mark.parametrize(
+    ("params", "loc"),
+    [
+        ({"page": "0"}, "page"),
+        ({"page": "-1"}, "page"),
+        ({"page": "x"}, "page"),
+        ({"per_page": "0"}, "per_page"),
+        ({"per_page": "101"}, "per_page"),
+        ({"per_page": "1.5"}, "per_page"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/api/v1/posts", "/api/v1/users", "/api/v1/tags"])
+async def test_out_of_range_paging_is_422(
+    client: AsyncClient, path: str, params: dict[str, str], loc: str
+) -> None:
+    response = await client.get(path, params=params)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["query", loc]
+
+
+async def test_empty_list_has_zero_pages(client: AsyncClient) -> None:
+    page = (await client.get("/api/v1/posts")).json()
+    assert page == {"items": [], "total": 0, "page": 1, "per_page": 20, "pages": 0}
+
+
+async def test_page_math_and_past_the_end(
+    app: FastAPI, client: AsyncClient, make_user: UserFactory
+) -> None:
+    user = await make_user("pager")
+    await seed_posts(app, user["id"], 21)
+    first = (await client.get("/api/v1/posts", params={"per_page": 10})).json()
+    assert (first["total"], first["pages"], len(first["items"])) == (21, 3, 10)
+    last = (await client.get("/api/v1/posts", params={"per_page": 10, "page": 3})).json()
+    assert len(last["items"]) == 1
+    past = await client.get("/api/v1/posts", params={"per_page": 10, "page": 4})
+    assert past.status_code == 200
+    assert past.json() == {"items": [], "total": 21, "page": 4, "per_page": 10, "pages": 3}
+    huge = await client.get("/api/v1/posts", params={"page": str(10**30)})
+    assert huge.status_code == 200
+    assert huge.json()["items"] == []
+    max_page = (await client.get("/api/v1/posts", params={"per_page": 100})).json()
+    assert len(max_page["items"]) == 21
+
+
+@pytest.mark.parametrize("sort", ["-created_at", "created_at", "title", "-title"])
+async def test_walking_all_pages_returns_every_row_once(
+    app: FastAPI, client: AsyncClient, make_user: UserFactory, sort: str
+) -> None:
+    user = await make_user("walker")
+    await seed_posts(app, user["id"], 23)
+    seen: list[int] = []
+    page = 1
+    while True:
+        body = (
+            await client.get("/api/v1/posts", params={"per_page": 4, "page": page, "sort": sort})
+        ).json()
+        if not body["items"]:
+            break
+        seen.extend(p["id"] for p in body["items"])
+        page += 1
+    assert len(seen) == 23
+    assert len(set(seen)) == 23
+
+
+@pytest.fixture
+def statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_list_statement_count_does_not_grow_with_per_page(
+    app: FastAPI, client: AsyncClient, make_user: UserFactory, statements: list[str]
+) -> None:
+    user = await make_user("counter")
+    await seed_posts(app, user["id"], 60, tags_per_post=3)
+    counts: dict[int, int] = {}
+    for per_page in (1, 10, 60):
+        statements.clear()
+        response = await client.get("/api/v1/posts", params={"per_page": per_page})
+        assert len(response.json()["items"]) == per_page
+        assert all(len(p["tags"]) == 3 for p in response.json()["items"])
+        counts[per_page] = len(
+            [s for s in statements if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
+        )
+    assert counts[1] == counts[10] == counts[60], counts
+    assert counts[1] <= 4, statements
+    for per_page in (1, 60):
+        statements.clear()
+        response = await client.get(
+            "/api/v1/users/me/posts", params={"per_page": per_page}, headers=user["headers"]
+        )
+        assert response.status_code == 200
+        counts[per_page] = len(
+            [s for s in statements if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
+        )
+    assert counts[1] == counts[60] <= 5
+
+
+async def test_list_never_reads_the_content_column(
+    app: FastAPI, client: AsyncClient, make_user: UserFactory, statements: list[str]
+) -> None:
+    user = await make_user("lean")
+    await seed_posts(app, user["id"], 3)
+    statements.clear()
+    await client.get("/api/v1/posts")
+    page_queries = [s for s in statements if "FROM posts" in s and "count(" not in s]
+    assert page_queries
+    assert all("posts.content" not in s.split("WHERE")[0] for s in page_queries)
+
+
+async def test_tags_list_counts_published_posts_most_used_first(
+    client: AsyncClient, make_user: UserFactory, make_post: PostFactory
+) -> None:
+    user = await make_user("tagger")
+    await make_post(user["headers"], tags=["b", "a"])
+    await make_post(user["headers"], tags=["b", "c"])
+    await make_post(user["headers"], tags=["c"])
+    await make_post(user["headers"], tags=["z", "b"], published=False)
+    await make_post(user["headers"], tags=["only-draft"], published=False)
+    page = (await client.get("/api/v1/tags")).json()
+    assert page["items"] == [
+        {"name": "b", "post_count": 2},
+        {"name": "c", "post_count": 2},
+        {"name": "a", "post_count": 1},
+    ]
+    assert page["total"] == 3
+    second = (await client.get("/api/v1/tags", params={"per_page": 2, "page": 2})).json()
+    assert second["items"] == [{"name": "a", "post_count": 1}]
+    assert second["pages"] == 2
