@@ -72,7 +72,14 @@ async def test_out_of_range_paging_is_422(
 
 async def test_empty_list_has_zero_pages(client: AsyncClient) -> None:
     page = (await client.get("/api/v1/posts")).json()
-    assert page == {"items": [], "total": 0, "page": 1, "per_page": 20, "pages": 0}
+    assert page == {
+        "items": [],
+        "total": 0,
+        "page": 1,
+        "per_page": 20,
+        "pages": 0,
+        "next_cursor": None,
+    }
 
 
 async def test_page_math_and_past_the_end(
@@ -86,7 +93,14 @@ async def test_page_math_and_past_the_end(
     assert len(last["items"]) == 1
     past = await client.get("/api/v1/posts", params={"per_page": 10, "page": 4})
     assert past.status_code == 200
-    assert past.json() == {"items": [], "total": 21, "page": 4, "per_page": 10, "pages": 3}
+    assert past.json() == {
+        "items": [],
+        "total": 21,
+        "page": 4,
+        "per_page": 10,
+        "pages": 3,
+        "next_cursor": None,
+    }
     huge = await client.get("/api/v1/posts", params={"page": str(10**30)})
     assert huge.status_code == 200
     assert huge.json()["items"] == []

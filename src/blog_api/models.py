@@ -80,3 +80,17 @@ class Post(TimestampMixin, Base):
         Index("ix_posts_published_title_id", "published", "title", "id"),
         Index("ix_posts_author_id_created_at_id", "author_id", "created_at", "id"),
     )
+
+
+class PostStats(Base):
+    """Counts kept exact by database triggers, in the same transaction as each change.
+
+    One row (id 1). `published_posts` is what the unfiltered public list reports as its total,
+    so that page 1 costs the same at a million posts as at ten. The triggers (see the
+    migration) fire on every insert, delete (cascades included) and change of `published`.
+    """
+
+    __tablename__ = "post_stats"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    published_posts: Mapped[int] = mapped_column(Integer, nullable=False)

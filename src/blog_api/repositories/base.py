@@ -37,7 +37,20 @@ class BaseRepository(Generic[ModelT]):
 
         `options` (eager loads) apply to the page only, not to the count.
         """
-        total = await self.count(stmt)
+        return await self.page_with_total(
+            stmt, await self.count(stmt), page=page, per_page=per_page, options=options
+        )
+
+    async def page_with_total(
+        self,
+        stmt: AnySelect,
+        total: int,
+        *,
+        page: int,
+        per_page: int,
+        options: Sequence[ORMOption] = (),
+    ) -> tuple[Sequence[Any], int]:
+        """As `paginate`, when the total is already known."""
         if _past_the_end(page, per_page, total):
             return [], total
         page_stmt = _page_of(stmt, page, per_page).options(*options)

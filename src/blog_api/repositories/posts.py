@@ -7,10 +7,20 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, UnaryExpression, delete, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    UnaryExpression,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import defer, joinedload, selectinload
 
-from blog_api.models import Post, Tag, User, post_tags
+from blog_api.models import Post, PostStats, Tag, User, post_tags
 from blog_api.repositories.base import BaseRepository
 
 
@@ -29,6 +39,23 @@ _ORDER: dict[PostSort, tuple[UnaryExpression[Any], ...]] = {
     PostSort.TITLE: (Post.title.asc(), Post.id.asc()),
     PostSort.TITLE_DESC: (Post.title.desc(), Post.id.desc()),
 }
+
+
+def _after(sort: PostSort, value: Any, row_id: int) -> ColumnElement[bool]:
+    """Rows strictly after (value, id) in `sort` order: one row-value comparison, which both
+    databases answer with a range scan of the matching index."""
+    column = Post.title if sort in {PostSort.TITLE, PostSort.TITLE_DESC} else Post.created_at
+    key = tuple_(column, Post.id)
+    bound = tuple_(bindparam(None, value, type_=column.type), bindparam(None, row_id))
+    return key < bound if sort in {PostSort.NEWEST, PostSort.TITLE_DESC} else key > bound
+
+
+def sort_key(sort: PostSort, post: Post) -> tuple[Any, int]:
+    """The (value, id) that `sort` orders `post` by, for a cursor."""
+    if sort in {PostSort.TITLE, PostSort.TITLE_DESC}:
+        return post.title, post.id
+    return post.created_at, post.id
+
 
 # A whole post: its author (many-to-one, joined) and its tags (one more query for any number).
 FULL = (joinedload(Post.author), selectinload(Post.tags))
@@ -72,6 +99,9 @@ class PostFilter:
         return where
 
 
+PUBLIC = PostFilter()
+
+
 class PostRepository(BaseRepository[Post]):
     model = Post
 
@@ -84,9 +114,36 @@ class PostRepository(BaseRepository[Post]):
     async def list_summaries(
         self, filters: PostFilter, sort: PostSort, *, page: int, per_page: int
     ) -> tuple[Sequence[Post], int]:
-        """A page of posts without their content; count, page and tags: three statements."""
+        """A page of posts without their content, and the exact total (count, page, tags).
+
+        The unfiltered public list reads its total from the trigger-kept counter instead of
+        counting, so its first page costs the same however many posts there are.
+        """
         stmt = self._filtered(filters).order_by(*_ORDER[sort])
+        if filters == PUBLIC:
+            total = await self.session.scalar(
+                select(PostStats.published_posts).where(PostStats.id == 1)
+            )
+            if total is not None:
+                return await self.page_with_total(
+                    stmt, total, page=page, per_page=per_page, options=SUMMARY
+                )
         return await self.paginate(stmt, page=page, per_page=per_page, options=SUMMARY)
+
+    async def list_summaries_after(
+        self,
+        filters: PostFilter,
+        sort: PostSort,
+        after: tuple[Any, int] | None,
+        *,
+        limit: int,
+    ) -> Sequence[Post]:
+        """Up to `limit` posts after the (value, id) a cursor holds: no count, no OFFSET, so a
+        deep position costs what the first page costs."""
+        stmt = self._filtered(filters).order_by(*_ORDER[sort]).limit(limit).options(*SUMMARY)
+        if after is not None:
+            stmt = stmt.where(_after(sort, *after))
+        return (await self.session.scalars(stmt)).all()
 
     async def delete_by_id(self, post_id: int) -> None:
         """Delete a post; the database removes its tag links (ON DELETE CASCADE)."""

@@ -48,3 +48,22 @@ class Page(BaseModel, Generic[T]):
             per_page=per_page,
             pages=-(-total // per_page),
         )
+
+
+class CursorPage(BaseModel, Generic[T]):
+    """A page of a list that also walks by cursor.
+
+    In page mode it is a `Page` plus `next_cursor`. In cursor mode (`cursor=` instead of
+    `page=`) `total`, `page` and `pages` are null, so a deep position costs what the first
+    page costs. `next_cursor` is null on the last page.
+    """
+
+    items: list[T]
+    total: int | None = Field(description="Exact number of rows; null in cursor mode")
+    page: int | None = Field(description="This page's number; null in cursor mode")
+    per_page: int
+    pages: int | None = Field(description="ceil(total / per_page); null in cursor mode")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` (same filters and sort) for the rows after this page; "
+        "null on the last page"
+    )

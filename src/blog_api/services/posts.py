@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from blog_api.errors import ConflictError, NotFoundError, PermissionDeniedError
@@ -14,11 +15,30 @@ from blog_api.repositories import (
     TagRepository,
     UniqueViolation,
 )
+from blog_api.repositories.posts import sort_key
 from blog_api.schemas.posts import PostCreate, PostUpdate
+from blog_api.services.cursors import decode_cursor, encode_cursor
 from blog_api.services.slugs import slugify, with_random_suffix
 
 EXCERPT_LENGTH = 200
 SLUG_ATTEMPTS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class ListWindow:
+    """Which rows of a list: a page number, or the cursor a previous page handed out."""
+
+    per_page: int
+    page: int | None = None
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PostPage:
+    items: Sequence[Post]
+    total: int | None  # None in cursor mode
+    page: int | None  # None in cursor mode
+    next_cursor: str | None
 
 
 class PostService:
@@ -76,23 +96,41 @@ class PostService:
 
     async def list_published(
         self,
+        window: ListWindow,
         *,
-        author: str | None,
-        tag: str | None,
-        q: str | None,
-        sort: PostSort,
-        page: int,
-        per_page: int,
-    ) -> tuple[Sequence[Post], int]:
-        filters = PostFilter(published_only=True, author_username=author, tag=tag, q=q)
-        return await self.posts.list_summaries(filters, sort, page=page, per_page=per_page)
+        author: str | None = None,
+        tag: str | None = None,
+        q: str | None = None,
+        sort: PostSort = PostSort.NEWEST,
+    ) -> PostPage:
+        filters = PostFilter(published_only=True, author_username=author, tag=tag, q=q or None)
+        return await self._list(filters, sort, window)
 
-    async def list_own(
-        self, owner: User, *, sort: PostSort, page: int, per_page: int
-    ) -> tuple[Sequence[Post], int]:
-        """The owner's posts, drafts included."""
+    async def list_own(self, owner: User, window: ListWindow) -> PostPage:
+        """The owner's posts, drafts included, newest first."""
         filters = PostFilter(published_only=False, author_id=owner.id)
-        return await self.posts.list_summaries(filters, sort, page=page, per_page=per_page)
+        return await self._list(filters, PostSort.NEWEST, window)
+
+    async def _list(self, filters: PostFilter, sort: PostSort, window: ListWindow) -> PostPage:
+        """Page mode (exact total) or cursor mode (keyset, no count); both give a next cursor."""
+        per_page = window.per_page
+        if window.cursor is None:
+            page = window.page or 1
+            items, total = await self.posts.list_summaries(
+                filters, sort, page=page, per_page=per_page
+            )
+            more = (page - 1) * per_page + len(items) < total
+            return PostPage(items, total, page, self._next(sort, items, more))
+        after = decode_cursor(window.cursor, sort)
+        rows = await self.posts.list_summaries_after(filters, sort, after, limit=per_page + 1)
+        items = rows[:per_page]
+        return PostPage(items, None, None, self._next(sort, items, len(rows) > per_page))
+
+    @staticmethod
+    def _next(sort: PostSort, items: Sequence[Post], more: bool) -> str | None:
+        if not (more and items):
+            return None
+        return encode_cursor(sort, *sort_key(sort, items[-1]))
 
     @staticmethod
     def _may_see(viewer: User | None, post: Post) -> bool:

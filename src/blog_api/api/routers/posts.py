@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from blog_api.api.deps import CurrentUser, OptionalUser, PostIdPath, PostServiceDep
-from blog_api.api.pagination import PageParamsDep
+from blog_api.api.pagination import ListWindowDep, cursor_page
 from blog_api.api.problems import problem_responses
-from blog_api.schemas.common import Page
+from blog_api.schemas.common import CursorPage
 from blog_api.schemas.posts import Post, PostCreate, PostSort, PostSummary, PostUpdate
 
 router = APIRouter(tags=["posts"])
@@ -19,13 +19,13 @@ SortQuery = Annotated[
 
 @router.get(
     "/posts",
-    response_model=Page[PostSummary],
-    summary="Published posts, filtered and sorted",
+    response_model=CursorPage[PostSummary],
+    summary="Published posts, filtered and sorted, by page or by cursor",
     responses=problem_responses(401, 403, 422),
 )
 async def list_posts(
     posts: PostServiceDep,
-    paging: PageParamsDep,
+    window: ListWindowDep,
     _viewer: OptionalUser,
     author: Annotated[str | None, Query(max_length=64, description="A username")] = None,
     tag: Annotated[str | None, Query(max_length=64, description="A tag name")] = None,
@@ -34,16 +34,15 @@ async def list_posts(
         Query(max_length=200, description="Case-insensitive text in the title or content"),
     ] = None,
     sort: SortQuery = PostSort.NEWEST,
-) -> Page[PostSummary]:
-    items, total = await posts.list_published(
+) -> CursorPage[PostSummary]:
+    result = await posts.list_published(
+        window,
         author=author,
         tag=tag.strip().lower() if tag is not None else None,
         q=q,
         sort=sort,
-        page=paging.page,
-        per_page=paging.per_page,
     )
-    return paging.build(PostSummary, items, total)
+    return cursor_page(PostSummary, result, window.per_page)
 
 
 @router.post(
@@ -105,14 +104,11 @@ async def delete_post(post_id: PostIdPath, me: CurrentUser, posts: PostServiceDe
 
 @router.get(
     "/users/me/posts",
-    response_model=Page[PostSummary],
-    summary="Your posts, drafts included, newest first",
+    response_model=CursorPage[PostSummary],
+    summary="Your posts, drafts included, newest first, by page or by cursor",
     responses=problem_responses(401, 403, 422),
 )
 async def list_my_posts(
-    me: CurrentUser, posts: PostServiceDep, paging: PageParamsDep
-) -> Page[PostSummary]:
-    items, total = await posts.list_own(
-        me, sort=PostSort.NEWEST, page=paging.page, per_page=paging.per_page
-    )
-    return paging.build(PostSummary, items, total)
+    me: CurrentUser, posts: PostServiceDep, window: ListWindowDep
+) -> CursorPage[PostSummary]:
+    return cursor_page(PostSummary, await posts.list_own(me, window), window.per_page)
