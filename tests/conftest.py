@@ -21,7 +21,7 @@ from sqlalchemy import delete, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from blog_api.config import Settings, normalize_database_url
-from blog_api.db import Base, transaction
+from blog_api.db import Access, Base, transaction
 from blog_api.main import create_app
 from blog_api.repositories import UserRepository
 from blog_api.schemas.users import UserCreate
@@ -162,7 +162,7 @@ async def auth_headers(client: AsyncClient, login: str, password: str = PASSWORD
 @pytest.fixture
 async def superuser(app: FastAPI, client: AsyncClient) -> dict[str, Any]:
     """A superuser, created the way `make superuser` does it (there is no HTTP route for it)."""
-    async with transaction(app.state.session_factory, write=True) as session:
+    async with transaction(app.state.session_factory, Access.WRITE) as session:
         service = UserService(UserRepository(session), app.state.hasher)
         user = await service.register(
             UserCreate(email="root@example.com", username="root", password=PASSWORD),

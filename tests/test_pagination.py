@@ -12,7 +12,7 @@ from httpx import AsyncClient
 from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from blog_api.db import transaction
+from blog_api.db import Access, transaction
 from blog_api.models import Post, Tag, post_tags
 from tests.conftest import PostFactory, UserFactory
 
@@ -20,7 +20,7 @@ from tests.conftest import PostFactory, UserFactory
 async def seed_posts(app: FastAPI, author_id: int, n: int, *, tags_per_post: int = 0) -> None:
     """n published posts that all share one created_at, straight into the database."""
     moment = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-    async with transaction(app.state.session_factory, write=True) as session:
+    async with transaction(app.state.session_factory, Access.WRITE) as session:
         await session.execute(
             insert(Post),
             [

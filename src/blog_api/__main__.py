@@ -11,7 +11,7 @@ import sys
 from pydantic import ValidationError
 
 from blog_api.config import get_settings
-from blog_api.db import create_engine, create_session_factory, transaction
+from blog_api.db import Access, create_engine, create_session_factory, transaction
 from blog_api.errors import ConflictError
 from blog_api.repositories import UserRepository
 from blog_api.schemas.users import UserCreate
@@ -32,7 +32,7 @@ async def _create_superuser(data: UserCreate) -> int:
     settings = get_settings()
     engine = create_engine(settings)
     try:
-        async with transaction(create_session_factory(engine), write=True) as session:
+        async with transaction(create_session_factory(engine), Access.WRITE) as session:
             service = UserService(UserRepository(session), PasswordHasher(settings.bcrypt_rounds))
             user = await service.register(data, is_superuser=True)
             return user.id

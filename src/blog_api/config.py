@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(10, ge=0)
     db_pool_timeout: float = Field(30.0, gt=0)
     db_pool_recycle: int = Field(1800, ge=-1)
+    # Test each pooled connection with a round trip before use (survives database restarts).
+    db_pool_pre_ping: bool = True
     db_echo: bool = False
     # How long a SQLite writer waits for the lock before giving up, in seconds.
     sqlite_busy_timeout: float = Field(30.0, gt=0)

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
@@ -109,7 +110,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
         pool_recycle=settings.db_pool_recycle,
-        pool_pre_ping=True,
+        pool_pre_ping=settings.db_pool_pre_ping,
     )
 
 
@@ -117,16 +118,33 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+class Access(Enum):
+    """What a unit of work will do, so each database can run it the cheapest safe way."""
+
+    READ = "read"
+    """Reads only. PostgreSQL runs it in autocommit: under READ COMMITTED each statement has
+    its own snapshot anyway, so BEGIN and COMMIT would be two round trips that buy nothing.
+    SQLite keeps a (deferred) transaction, which gives its statements one snapshot."""
+    WRITE = "write"
+    """Writes. SQLite takes the write lock up front (BEGIN IMMEDIATE)."""
+    READ_THEN_MAYBE_WRITE = "read-then-maybe-write"
+    """Reads, and now and then writes (login's rehash): a transaction that does not take
+    SQLite's write lock up front."""
+
+
+def _execution_options(engine: AsyncEngine, access: Access) -> dict[str, Any]:
+    if engine.dialect.name == "sqlite":
+        return {WRITE_INTENT: True} if access is Access.WRITE else {}
+    return {"isolation_level": "AUTOCOMMIT"} if access is Access.READ else {}
+
+
 @asynccontextmanager
 async def transaction(
-    factory: async_sessionmaker[AsyncSession], *, write: bool
+    factory: async_sessionmaker[AsyncSession], access: Access
 ) -> AsyncIterator[AsyncSession]:
-    """One unit of work: commit when the block succeeds, roll back when it raises.
-
-    `write` tells SQLite to take the write lock when the transaction begins; PostgreSQL ignores it.
-    """
-    options = {WRITE_INTENT: True} if write else {}
-    async with factory(execution_options=options) as session:
+    """One unit of work: commit when the block succeeds, roll back when it raises."""
+    engine: AsyncEngine = factory.kw["bind"]
+    async with factory(execution_options=_execution_options(engine, access)) as session:
         try:
             yield session
             await session.commit()

@@ -1,6 +1,8 @@
 """Dependency chains: session -> repository -> service, and the current user.
 
-Routes read as plain signatures through the `Annotated` aliases at the bottom.
+Routes read as plain signatures through the `Annotated` aliases. Every dependency is
+`async def`, even those that never await: FastAPI runs a plain `def` dependency in a worker
+thread, which costs more than the work itself.
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from blog_api.config import Settings
-from blog_api.db import ping, transaction
+from blog_api.db import Access, ping, transaction
 from blog_api.errors import AuthenticationError
 from blog_api.models import MAX_ID, User
 from blog_api.repositories import PostRepository, TagRepository, UserRepository
@@ -21,11 +22,6 @@ from blog_api.security import PasswordHasher, TokenCodec
 from blog_api.services import AuthService, PostService, TagService, UserService
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def _session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
@@ -39,15 +35,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     Registered with scope="function" (below) so that the commit happens before FastAPI sends the
     response: a failed commit becomes an error answer, never a 2xx.
     """
-    write = request.method not in _SAFE_METHODS
-    async with transaction(_session_factory(request), write=write) as session:
+    access = Access.READ if request.method in _SAFE_METHODS else Access.WRITE
+    async with transaction(_session_factory(request), access) as session:
         yield session
 
 
 async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A transaction that does not take SQLite's write lock up front (for login, which spends a
     bcrypt's time between its read and its answer)."""
-    async with transaction(_session_factory(request), write=False) as session:
+    async with transaction(_session_factory(request), Access.READ_THEN_MAYBE_WRITE) as session:
         yield session
 
 
@@ -60,12 +56,12 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 
-def get_hasher(request: Request) -> PasswordHasher:
+async def get_hasher(request: Request) -> PasswordHasher:
     hasher: PasswordHasher = request.app.state.hasher
     return hasher
 
 
-def get_token_codec(request: Request) -> TokenCodec:
+async def get_token_codec(request: Request) -> TokenCodec:
     codec: TokenCodec = request.app.state.token_codec
     return codec
 
@@ -74,52 +70,50 @@ HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
 TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]
 
 
-def get_user_repository(session: SessionDep) -> UserRepository:
+async def get_user_repository(session: SessionDep) -> UserRepository:
     return UserRepository(session)
 
 
 UserRepositoryDep = Annotated[UserRepository, Depends(get_user_repository)]
 
 
-def get_user_service(users: UserRepositoryDep, hasher: HasherDep) -> UserService:
+async def get_user_service(users: UserRepositoryDep, hasher: HasherDep) -> UserService:
     return UserService(users, hasher)
 
 
-def get_auth_service(
-    users: UserRepositoryDep, hasher: HasherDep, tokens: TokenCodecDep
-) -> AuthService:
-    return AuthService(users, hasher, tokens)
-
-
-def get_login_service(
+async def get_login_service(
     session: ReadSessionDep, hasher: HasherDep, tokens: TokenCodecDep
 ) -> AuthService:
     return AuthService(UserRepository(session), hasher, tokens)
 
 
-def get_post_service(session: SessionDep) -> PostService:
+async def get_post_service(session: SessionDep) -> PostService:
     return PostService(PostRepository(session), TagRepository(session))
 
 
-def get_tag_service(session: SessionDep) -> TagService:
+async def get_tag_service(session: SessionDep) -> TagService:
     return TagService(TagRepository(session))
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 PostServiceDep = Annotated[PostService, Depends(get_post_service)]
 TagServiceDep = Annotated[TagService, Depends(get_tag_service)]
-AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 LoginServiceDep = Annotated[AuthService, Depends(get_login_service)]
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 async def get_optional_user(
-    auth: AuthServiceDep, token: Annotated[str | None, Depends(_bearer)]
+    request: Request, session: SessionDep, token: Annotated[str | None, Depends(_bearer)]
 ) -> User | None:
-    """None without a token; 401 for a bad token, even on endpoints where auth is optional."""
+    """None without a token; 401 for a bad token, even on endpoints where auth is optional.
+
+    The auth service is built only when there is a token to check: most reads are anonymous.
+    """
     if token is None:
         return None
+    state = request.app.state
+    auth = AuthService(UserRepository(session), state.hasher, state.token_codec)
     return await auth.user_for_token(token)
 
 

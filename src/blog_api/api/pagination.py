@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import Depends, Query
-from pydantic import BaseModel
 
 from blog_api.errors import InvalidInputError
-from blog_api.schemas.common import CursorPage, Page
 from blog_api.services import ListWindow, PostPage
-
-ItemT = TypeVar("ItemT", bound=BaseModel)
 
 MAX_PER_PAGE = 100
 
@@ -23,17 +19,22 @@ class PageParams:
     page: int
     per_page: int
 
-    def build(self, schema: type[ItemT], rows: Iterable[Any], total: int) -> Page[ItemT]:
-        """The page object for `rows` (ORM objects or rows), each shaped as `schema`."""
-        return Page[schema].build(  # type: ignore[valid-type]
-            [schema.model_validate(row) for row in rows],
-            total=total,
-            page=self.page,
-            per_page=self.per_page,
-        )
+    def body(self, rows: Iterable[Any], total: int) -> dict[str, Any]:
+        """The page object for `rows`, as the route's `response_model` (a `Page[...]`) reads it.
+
+        Routes hand FastAPI the ORM rows themselves: it validates them against the response
+        model once and writes the JSON in pydantic's core, with no model built in between.
+        """
+        return {
+            "items": rows,
+            "total": total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "pages": _pages(total, self.per_page),
+        }
 
 
-def page_params(
+async def page_params(
     page: Annotated[int, Query(ge=1, description="Page number, from 1")] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="Rows per page")] = 20,
 ) -> PageParams:
@@ -43,7 +44,7 @@ def page_params(
 PageParamsDep = Annotated[PageParams, Depends(page_params)]
 
 
-def list_window(
+async def list_window(
     page: Annotated[
         int | None, Query(ge=1, description="Page number, from 1 (default 1); not with cursor")
     ] = None,
@@ -64,13 +65,18 @@ def list_window(
 ListWindowDep = Annotated[ListWindow, Depends(list_window)]
 
 
-def cursor_page(schema: type[ItemT], result: PostPage, per_page: int) -> CursorPage[ItemT]:
+def cursor_page_body(result: PostPage, per_page: int) -> dict[str, Any]:
+    """As `PageParams.body`, for a `CursorPage[...]` response model."""
     total = result.total
-    return CursorPage[schema](  # type: ignore[valid-type]
-        items=[schema.model_validate(row) for row in result.items],
-        total=total,
-        page=result.page,
-        per_page=per_page,
-        pages=None if total is None else -(-total // per_page),
-        next_cursor=result.next_cursor,
-    )
+    return {
+        "items": result.items,
+        "total": total,
+        "page": result.page,
+        "per_page": per_page,
+        "pages": None if total is None else _pages(total, per_page),
+        "next_cursor": result.next_cursor,
+    }
+
+
+def _pages(total: int, per_page: int) -> int:
+    return -(-total // per_page)

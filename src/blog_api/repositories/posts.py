@@ -57,10 +57,15 @@ def sort_key(sort: PostSort, post: Post) -> tuple[Any, int]:
     return post.created_at, post.id
 
 
-# A whole post: its author (many-to-one, joined) and its tags (one more query for any number).
-FULL = (joinedload(Post.author), selectinload(Post.tags))
-# A list item: the same without the content, which a summary never reads.
-SUMMARY = (defer(Post.content, raiseload=True), *FULL)
+# The author as the API shows it (UserPublic): no email, no password hash.
+_AUTHOR = joinedload(Post.author).load_only(
+    User.id, User.username, User.bio, User.created_at, raiseload=True
+)
+# One whole post: author and tags joined into the same single-row query (no LIMIT involved).
+FULL = (_AUTHOR, joinedload(Post.tags))
+# A list item: author joined, tags by one more query for the whole page (a collection must
+# not be joined under LIMIT), and no content, which a summary never reads.
+SUMMARY = (defer(Post.content, raiseload=True), _AUTHOR, selectinload(Post.tags))
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +111,14 @@ class PostRepository(BaseRepository[Post]):
     model = Post
 
     async def get_full(self, post_id: int) -> Post | None:
-        return await self.session.scalar(select(Post).where(Post.id == post_id).options(*FULL))
+        return await self._one(select(Post).where(Post.id == post_id))
 
     async def get_full_by_slug(self, slug: str) -> Post | None:
-        return await self.session.scalar(select(Post).where(Post.slug == slug).options(*FULL))
+        return await self._one(select(Post).where(Post.slug == slug))
+
+    async def _one(self, stmt: Select[Post]) -> Post | None:
+        result = await self.session.scalars(stmt.options(*FULL))
+        return result.unique().one_or_none()
 
     async def list_summaries(
         self, filters: PostFilter, sort: PostSort, *, page: int, per_page: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 T = TypeVar("T")
 
@@ -31,23 +31,11 @@ class ValidationProblem(Problem):
 class Page(BaseModel, Generic[T]):
     """One page of a list. `pages` is ceil(total / per_page), 0 when there is nothing."""
 
-    model_config = ConfigDict(from_attributes=True)
-
     items: list[T]
     total: int = Field(description="Exact number of rows matching the filters")
     page: int = Field(description="This page's number, from 1")
     per_page: int
     pages: int = Field(description="ceil(total / per_page); 0 when total is 0")
-
-    @classmethod
-    def build(cls, items: list[T], *, total: int, page: int, per_page: int) -> Page[T]:
-        return cls(
-            items=items,
-            total=total,
-            page=page,
-            per_page=per_page,
-            pages=-(-total // per_page),
-        )
 
 
 class CursorPage(BaseModel, Generic[T]):

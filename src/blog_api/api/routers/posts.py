@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
 from blog_api.api.deps import CurrentUser, OptionalUser, PostIdPath, PostServiceDep
-from blog_api.api.pagination import ListWindowDep, cursor_page
+from blog_api.api.pagination import ListWindowDep, cursor_page_body
 from blog_api.api.problems import problem_responses
+from blog_api.models import Post as PostRecord
 from blog_api.schemas.common import CursorPage
 from blog_api.schemas.posts import Post, PostCreate, PostSort, PostSummary, PostUpdate
 
@@ -34,7 +35,7 @@ async def list_posts(
         Query(max_length=200, description="Case-insensitive text in the title or content"),
     ] = None,
     sort: SortQuery = PostSort.NEWEST,
-) -> CursorPage[PostSummary]:
+) -> dict[str, Any]:
     result = await posts.list_published(
         window,
         author=author,
@@ -42,7 +43,7 @@ async def list_posts(
         q=q,
         sort=sort,
     )
-    return cursor_page(PostSummary, result, window.per_page)
+    return cursor_page_body(result, window.per_page)
 
 
 @router.post(
@@ -54,10 +55,10 @@ async def list_posts(
 )
 async def create_post(
     data: PostCreate, me: CurrentUser, posts: PostServiceDep, request: Request, response: Response
-) -> Post:
+) -> PostRecord:
     post = await posts.create(me, data)
     response.headers["Location"] = request.app.url_path_for("get_post", post_id=str(post.id))
-    return Post.model_validate(post)
+    return post
 
 
 @router.get(
@@ -66,8 +67,8 @@ async def create_post(
     summary="A post by its slug (drafts: their author and superusers only)",
     responses=problem_responses(401, 403, 404),
 )
-async def get_post_by_slug(slug: str, viewer: OptionalUser, posts: PostServiceDep) -> Post:
-    return Post.model_validate(await posts.get_by_slug(viewer, slug))
+async def get_post_by_slug(slug: str, viewer: OptionalUser, posts: PostServiceDep) -> PostRecord:
+    return await posts.get_by_slug(viewer, slug)
 
 
 @router.get(
@@ -76,8 +77,8 @@ async def get_post_by_slug(slug: str, viewer: OptionalUser, posts: PostServiceDe
     summary="A post (drafts: their author and superusers only)",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def get_post(post_id: PostIdPath, viewer: OptionalUser, posts: PostServiceDep) -> Post:
-    return Post.model_validate(await posts.get(viewer, post_id))
+async def get_post(post_id: PostIdPath, viewer: OptionalUser, posts: PostServiceDep) -> PostRecord:
+    return await posts.get(viewer, post_id)
 
 
 @router.patch(
@@ -88,8 +89,8 @@ async def get_post(post_id: PostIdPath, viewer: OptionalUser, posts: PostService
 )
 async def update_post(
     post_id: PostIdPath, data: PostUpdate, me: CurrentUser, posts: PostServiceDep
-) -> Post:
-    return Post.model_validate(await posts.update(me, post_id, data))
+) -> PostRecord:
+    return await posts.update(me, post_id, data)
 
 
 @router.delete(
@@ -110,5 +111,5 @@ async def delete_post(post_id: PostIdPath, me: CurrentUser, posts: PostServiceDe
 )
 async def list_my_posts(
     me: CurrentUser, posts: PostServiceDep, window: ListWindowDep
-) -> CursorPage[PostSummary]:
-    return cursor_page(PostSummary, await posts.list_own(me, window), window.per_page)
+) -> dict[str, Any]:
+    return cursor_page_body(await posts.list_own(me, window), window.per_page)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from blog_api.api.deps import TagServiceDep
@@ -17,6 +19,6 @@ router = APIRouter(tags=["tags"])
     summary="Tags on published posts, most used first, then by name",
     responses=problem_responses(422),
 )
-async def list_tags(tags: TagServiceDep, paging: PageParamsDep) -> Page[TagCount]:
+async def list_tags(tags: TagServiceDep, paging: PageParamsDep) -> dict[str, Any]:
     items, total = await tags.popular(page=paging.page, per_page=paging.per_page)
-    return paging.build(TagCount, items, total)
+    return paging.body(items, total)

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response, status
 
 from blog_api.api.deps import CurrentUser, UserIdPath, UserServiceDep
 from blog_api.api.pagination import PageParamsDep
 from blog_api.api.problems import problem_responses
+from blog_api.models import User
 from blog_api.schemas.common import Page
 from blog_api.schemas.users import UserCreate, UserPrivate, UserPublic, UserUpdate
 
@@ -20,26 +23,26 @@ router = APIRouter(prefix="/users", tags=["users"])
 )
 async def create_user(
     data: UserCreate, users: UserServiceDep, request: Request, response: Response
-) -> UserPrivate:
+) -> User:
     user = await users.register(data)
     response.headers["Location"] = request.app.url_path_for("get_user", user_id=str(user.id))
-    return UserPrivate.model_validate(user)
+    return user
 
 
 @router.get("", response_model=Page[UserPublic], summary="List users, newest first")
-async def list_users(users: UserServiceDep, paging: PageParamsDep) -> Page[UserPublic]:
+async def list_users(users: UserServiceDep, paging: PageParamsDep) -> dict[str, Any]:
     items, total = await users.list_newest(page=paging.page, per_page=paging.per_page)
-    return paging.build(UserPublic, items, total)
+    return paging.body(items, total)
 
 
 @router.get("/me", response_model=UserPrivate, responses=problem_responses(401, 403))
-async def read_me(me: CurrentUser) -> UserPrivate:
-    return UserPrivate.model_validate(me)
+async def read_me(me: CurrentUser) -> User:
+    return me
 
 
 @router.patch("/me", response_model=UserPrivate, responses=problem_responses(401, 403, 409, 422))
-async def update_me(data: UserUpdate, me: CurrentUser, users: UserServiceDep) -> UserPrivate:
-    return UserPrivate.model_validate(await users.update(me, me.id, data))
+async def update_me(data: UserUpdate, me: CurrentUser, users: UserServiceDep) -> User:
+    return await users.update(me, me.id, data)
 
 
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(401, 403))
@@ -48,8 +51,8 @@ async def delete_me(me: CurrentUser, users: UserServiceDep) -> None:
 
 
 @router.get("/{user_id}", response_model=UserPublic, responses=problem_responses(404, 422))
-async def get_user(user_id: UserIdPath, users: UserServiceDep) -> UserPublic:
-    return UserPublic.model_validate(await users.get(user_id))
+async def get_user(user_id: UserIdPath, users: UserServiceDep) -> User:
+    return await users.get(user_id)
 
 
 @router.patch(
@@ -60,8 +63,8 @@ async def get_user(user_id: UserIdPath, users: UserServiceDep) -> UserPublic:
 )
 async def update_user(
     user_id: UserIdPath, data: UserUpdate, me: CurrentUser, users: UserServiceDep
-) -> UserPrivate:
-    return UserPrivate.model_validate(await users.update(me, user_id, data))
+) -> User:
+    return await users.update(me, user_id, data)
 
 
 @router.delete(
