@@ -174,3 +174,29 @@ async def test_login_for_unknown_user_still_verifies_a_hash(
     monkeypatch.setattr(hasher._context, "verify", spy)
     assert (await login(client, "ghost", "whatever123")).status_code == 401
     assert len(calls) == 1
+
+
+async def test_hashing_runs_at_most_max_concurrency_at_once() -> None:
+    import asyncio
+    import time
+
+    hasher = PasswordHasher(rounds=4, max_concurrency=2)
+    running = 0
+    peak = 0
+    lock = threading.Lock()
+    original = hasher._context.hash
+
+    def slow_hash(secret: str) -> str:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+        return str(original(secret))
+
+    hasher._context.hash = slow_hash
+    results = await asyncio.gather(*(hasher.hash(f"password{i}") for i in range(8)))
+    assert len(set(results)) == 8
+    assert peak == 2
