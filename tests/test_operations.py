@@ -1,0 +1,127 @@
+"""Operations: the superuser command, and the API staying responsive during slow work."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from typing import Any
+
+from fastapi import FastAPI
+from httpx import AsyncClient
+
+from blog_api.security import PasswordHasher
+from tests.conftest import PASSWORD, ROOT, UserFactory, auth_headers
+
+
+def create_superuser(database_url: str, **env: str) -> subprocess.CompletedProcess[str]:
+    variables = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SUPERUSER_", "DATABASE_URL"))
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "blog_api", "create-superuser"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        env={**variables, "DATABASE_URL": database_url, "BCRYPT_ROUNDS": "4", **env},
+    )
+
+
+async def test_superuser_command_creates_refuses_duplicates_and_weak_passwords(
+    app: FastAPI, client: AsyncClient, database_url: str
+) -> None:
+    ok = create_superuser(
+        database_url,
+        SUPERUSER_EMAIL="Boss@Example.com",
+        SUPERUSER_USERNAME="boss",
+        SUPERUSER_PASSWORD=PASSWORD,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "boss" in ok.stdout
+    headers = await auth_headers(client, "boss@example.com")
+    me = (await client.get("/api/v1/users/me", headers=headers)).json()
+    assert me["is_superuser"] is True
+
+    taken = create_superuser(
+        database_url,
+        SUPERUSER_EMAIL="boss@example.com",
+        SUPERUSER_USERNAME="other",
+        SUPERUSER_PASSWORD=PASSWORD,
+    )
+    assert taken.returncode != 0
+    assert "already registered" in taken.stderr
+
+    taken_name = create_superuser(
+        database_url,
+        SUPERUSER_EMAIL="new@example.com",
+        SUPERUSER_USERNAME="BOSS",
+        SUPERUSER_PASSWORD=PASSWORD,
+    )
+    assert taken_name.returncode != 0
+    assert "username" in taken_name.stderr
+
+    weak = create_superuser(
+        database_url,
+        SUPERUSER_EMAIL="weak@example.com",
+        SUPERUSER_USERNAME="weak",
+        SUPERUSER_PASSWORD="short",
+    )
+    assert weak.returncode != 0
+    assert "password" in weak.stderr.lower()
+
+    missing = create_superuser(database_url, SUPERUSER_EMAIL="m@example.com")
+    assert missing.returncode != 0
+    assert "SUPERUSER_USERNAME" in missing.stderr
+
+    users = (await client.get("/api/v1/users")).json()
+    assert users["total"] == 1
+
+
+async def test_health_answers_while_a_login_burst_is_hashed(
+    app: FastAPI, client: AsyncClient, make_user: UserFactory
+) -> None:
+    await make_user("burst")
+    original = app.state.hasher
+    app.state.hasher = PasswordHasher(rounds=11)  # ~0.1 s per hash: slow, like production
+    try:
+        logins = [
+            asyncio.ensure_future(
+                client.post("/api/v1/auth/token", data={"username": "burst", "password": "x" * 8})
+            )
+            for _ in range(6)
+        ]
+        await asyncio.sleep(0.01)  # the burst is being hashed now
+        health = await client.get("/health")
+        listing = await client.get("/api/v1/posts")
+        still_hashing = sum(not login.done() for login in logins)
+        results = await asyncio.gather(*logins)
+    finally:
+        app.state.hasher = original
+    assert health.status_code == 200
+    assert listing.status_code == 200
+    assert still_hashing > 0, "other requests were answered while logins were still hashing"
+    assert all(r.status_code == 401 for r in results)
+
+
+async def test_swagger_authorize_uses_the_token_endpoint(client: AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    schemes: dict[str, Any] = schema["components"]["securitySchemes"]
+    flows = [s["flows"]["password"]["tokenUrl"] for s in schemes.values() if s["type"] == "oauth2"]
+    assert flows == ["/api/v1/auth/token"]
+    me = schema["paths"]["/api/v1/users/me"]["get"]
+    assert me["security"]
+
+
+async def test_inactive_user_token_is_403_on_optional_auth_endpoints(
+    client: AsyncClient, make_user: UserFactory, superuser: dict[str, Any]
+) -> None:
+    user = await make_user("dormant")
+    await client.patch(
+        f"/api/v1/users/{user['id']}", headers=superuser["headers"], json={"is_active": False}
+    )
+    response = await client.get("/api/v1/posts", headers=user["headers"])
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
