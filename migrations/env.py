@@ -8,9 +8,9 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from blog_api import models  # noqa: F401  (registers every table on the metadata)
 from blog_api.config import Settings, normalize_database_url
 from blog_api.db import Base, create_engine
+from blog_api.models import SEARCH_INDEXES  # (importing models registers every table)
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -18,15 +18,11 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 target_metadata = Base.metadata
 
-# Indexes that exist on PostgreSQL only, made by hand in a migration (GIN trigram indexes for
-# text search): `alembic check` must not read them as drift.
-TRIGRAM_INDEXES = frozenset({"ix_posts_title_trgm", "ix_posts_content_trgm"})
-
 
 def _include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    return not (type_ == "index" and reflected and compare_to is None and name in TRIGRAM_INDEXES)
+    return not (type_ == "index" and reflected and compare_to is None and name in SEARCH_INDEXES)
 
 
 def _database_url() -> str:

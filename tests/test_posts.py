@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -214,7 +215,12 @@ async def test_patch_post_rules(
     assert body["content"] == "new"
     assert body["tags"] == ["b", "c"]
     assert body["title"] == "Original"
-    assert body["updated_at"] >= post["updated_at"]
+    assert datetime.fromisoformat(body["updated_at"]) > datetime.fromisoformat(post["updated_at"])
+    tags_only = await client.patch(path, headers=author["headers"], json={"tags": ["d"]})
+    assert datetime.fromisoformat(tags_only.json()["updated_at"]) > datetime.fromisoformat(
+        body["updated_at"]
+    ), "changing only the tags is a change too"
+    await client.patch(path, headers=author["headers"], json={"tags": ["C", "b"]})
     untouched = await client.patch(path, headers=author["headers"], json={"title": "Renamed"})
     assert untouched.json()["tags"] == ["b", "c"], "tags not sent: the set stays"
     cleared = await client.patch(path, headers=superuser["headers"], json={"tags": []})

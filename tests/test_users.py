@@ -204,7 +204,7 @@ async def test_patch_me_changes_bio_and_username(
     body = response.json()
     assert body["bio"] == "new bio"
     assert body["username"] == "Patched"
-    assert body["updated_at"] >= user["updated_at"]
+    assert datetime.fromisoformat(body["updated_at"]) > datetime.fromisoformat(user["updated_at"])
     # Unknown fields are ignored; is_superuser is not something a user can set.
     again = await client.patch(
         "/api/v1/users/me", headers=user["headers"], json={"is_superuser": True}

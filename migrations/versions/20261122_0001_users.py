@@ -31,10 +31,12 @@ def upgrade() -> None:
         sa.Column("bio", sa.Text(), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("is_superuser", sa.Boolean(), nullable=False),
+        sa.Column("password_changed_at", blog_api.db.UTCDateTime(), nullable=False),
         sa.Column("created_at", blog_api.db.UTCDateTime(), nullable=False),
         sa.Column("updated_at", blog_api.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_users_created_at_id", "users", ["created_at", "id"])
     # Usernames keep the case they were typed in, but are unique ignoring it.

@@ -45,6 +45,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_posts")),
         sa.UniqueConstraint("slug", name=op.f("uq_posts_slug")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("posts", schema=None) as batch_op:
         batch_op.create_index(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-# Used only when ENVIRONMENT is development or test, where a missing SECRET_KEY is allowed.
-_DEVELOPMENT_SECRET = "blog-api-development-secret-do-not-use-in-production"  # noqa: S105
 MIN_SECRET_LENGTH = 32
 
 
@@ -74,9 +73,13 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _strong_secret_outside_development(self) -> Settings:
         if self.environment in {"development", "test"}:
+            if self.secret_key is None:
+                # A secret of this process alone: never one anybody could read in the source.
+                # Tokens then last until a restart, and are not shared between workers.
+                self.secret_key = SecretStr(secrets.token_urlsafe(48))
             return self
         secret = self.secret_key.get_secret_value() if self.secret_key else ""
-        if len(secret) < MIN_SECRET_LENGTH or secret == _DEVELOPMENT_SECRET:
+        if len(secret) < MIN_SECRET_LENGTH:
             raise ValueError(
                 f"SECRET_KEY must be set to a random string of at least {MIN_SECRET_LENGTH} "
                 f"characters when ENVIRONMENT={self.environment}; generate one with "
@@ -86,13 +89,8 @@ class Settings(BaseSettings):
 
     @property
     def jwt_secret(self) -> str:
-        if self.secret_key is not None:
-            return self.secret_key.get_secret_value()
-        return _DEVELOPMENT_SECRET
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
+        assert self.secret_key is not None  # set by the validator above
+        return self.secret_key.get_secret_value()
 
 
 @lru_cache

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -21,6 +22,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from blog_api.config import Settings
+from blog_api.errors import ServiceBusyError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -127,9 +129,6 @@ class Access(Enum):
     SQLite keeps a (deferred) transaction, which gives its statements one snapshot."""
     WRITE = "write"
     """Writes. SQLite takes the write lock up front (BEGIN IMMEDIATE)."""
-    READ_THEN_MAYBE_WRITE = "read-then-maybe-write"
-    """Reads, and now and then writes (login's rehash): a transaction that does not take
-    SQLite's write lock up front."""
 
 
 def _execution_options(engine: AsyncEngine, access: Access) -> dict[str, Any]:
@@ -148,9 +147,24 @@ async def transaction(
         try:
             yield session
             await session.commit()
-        except BaseException:
+        except BaseException as exc:
             await session.rollback()
+            if isinstance(exc, DBAPIError) and _is_transient(exc):
+                raise ServiceBusyError(
+                    "The database was busy with a conflicting change; try again"
+                ) from exc
             raise
+
+
+# PostgreSQL: deadlock detected, serialization failure, lock not available.
+_TRANSIENT_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
+
+def _is_transient(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+        return True
+    return "database is locked" in str(orig)  # SQLite, past its busy timeout
 
 
 async def ping(engine: AsyncEngine, timeout: float = 3.0) -> bool:

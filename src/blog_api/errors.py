@@ -33,3 +33,8 @@ class InvalidInputError(DomainError):
     def __init__(self, detail: str, *, loc: tuple[str | int, ...] = ()) -> None:
         super().__init__(detail)
         self.loc = loc
+
+
+class ServiceBusyError(DomainError):
+    """The database turned the request down because of a conflicting change running at the
+    same moment (a deadlock or lock timeout); the same request can simply be sent again."""

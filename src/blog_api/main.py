@@ -6,13 +6,15 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
+from blog_api.api.deps import get_optional_user
 from blog_api.api.problems import (
     REQUEST_ID_HEADER,
-    RequestContextMiddleware,
+    RequestIdMiddleware,
+    UnhandledErrorMiddleware,
     document_problems,
     install_error_handlers,
 )
@@ -60,9 +62,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     document_problems(app)
     app.include_router(health.router)
-    for module in (auth, users, posts, tags):
-        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(auth.router, prefix=API_PREFIX)
+    # Any token sent is checked, also where none is needed: a bad one is a 401 everywhere.
+    for module in (users, posts, tags):
+        app.include_router(
+            module.router, prefix=API_PREFIX, dependencies=[Depends(get_optional_user)]
+        )
 
+    # Middleware added last runs first: request id, then CORS, then the 500 safety net.
+    app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -71,8 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
         expose_headers=[REQUEST_ID_HEADER, "Location"],
     )
-    # Added last, so it runs first: even errors from other middleware carry the request id.
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestIdMiddleware)
     return app
 
 

@@ -11,6 +11,9 @@ from blog_api.db import Base, UTCDateTime, utcnow
 
 # Primary keys are 32-bit integers on every database.
 MAX_ID = 2**31 - 1
+# GIN trigram indexes for text search, PostgreSQL only, made by hand in a migration (the
+# models' metadata cannot describe them on both databases): alembic check skips them.
+SEARCH_INDEXES = {"ix_posts_title_trgm": "title", "ix_posts_content_trgm": "content"}
 
 
 class TimestampMixin:
@@ -32,10 +35,17 @@ class User(TimestampMixin, Base):
     bio: Mapped[str | None] = mapped_column(Text, nullable=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     is_superuser: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # Access tokens issued before this moment are refused (a password change logs out
+    # everywhere, and a token can never outlive the account it was issued for).
+    password_changed_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, nullable=False
+    )
 
     __table_args__ = (
         Index("uq_users_username_lower", func.lower(username), unique=True),
         Index("ix_users_created_at_id", "created_at", "id"),
+        # Never reuse the id of a deleted account (SQLite would, without AUTOINCREMENT).
+        {"sqlite_autoincrement": True},
     )
 
 
@@ -79,6 +89,7 @@ class Post(TimestampMixin, Base):
         Index("ix_posts_published_created_at_id", "published", "created_at", "id"),
         Index("ix_posts_published_title_id", "published", "title", "id"),
         Index("ix_posts_author_id_created_at_id", "author_id", "created_at", "id"),
+        {"sqlite_autoincrement": True},
     )
 
 

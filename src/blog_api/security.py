@@ -19,6 +19,19 @@ JWT_ALGORITHM = "HS256"
 T = TypeVar("T")
 
 
+# bcrypt reads at most 72 bytes of a secret and cannot take a NUL byte.
+BCRYPT_MAX_BYTES = 72
+
+
+def hashable(secret: str) -> bool:
+    """Whether bcrypt can take `secret` whole (the schemas refuse any other new password)."""
+    try:
+        encoded = secret.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, as JSON's "\ud800" allows
+        return False
+    return b"\x00" not in encoded and len(encoded) <= BCRYPT_MAX_BYTES
+
+
 def usable_cpus() -> int:
     """CPUs this process may run on (its affinity, e.g. under taskset or a container)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -49,7 +62,14 @@ class PasswordHasher:
         return result
 
     async def verify_and_update(self, password: str, hashed: str) -> tuple[bool, str | None]:
-        """Check `password`; also return a new hash when `hashed` uses outdated settings."""
+        """Check `password`; also return a new hash when `hashed` uses outdated settings.
+
+        A secret bcrypt cannot take (over 72 bytes, or with a NUL) is simply wrong, after the
+        time a real check takes.
+        """
+        if not hashable(password):
+            await self.dummy_verify(password)
+            return False, None
         result: tuple[bool, str | None] = await self._run(
             self._context.verify_and_update, password, hashed
         )
@@ -59,13 +79,20 @@ class PasswordHasher:
         """Spend the time a real check takes, so timing does not tell which accounts exist."""
         if self._dummy_hash is None:
             self._dummy_hash = await self.hash("blog-api-dummy-password")
-        await self._run(self._context.verify, password, self._dummy_hash)
+        secret = password if hashable(password) else "blog-api-unusable-password"
+        await self._run(self._context.verify, secret, self._dummy_hash)
 
 
 @dataclass(frozen=True, slots=True)
 class AccessToken:
     token: str
     expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    user_id: int
+    issued_at: int  # seconds since the epoch
 
 
 class TokenCodec:
@@ -81,8 +108,8 @@ class TokenCodec:
         token = jwt.encode(claims, self._secret, algorithm=JWT_ALGORITHM)
         return AccessToken(token=token, expires_in=int(self._lifetime.total_seconds()))
 
-    def subject(self, token: str) -> int | None:
-        """The user id a valid token names, or None for a malformed, forged or expired one."""
+    def read(self, token: str) -> TokenClaims | None:
+        """The claims of a valid token, or None for a malformed, forged or expired one."""
         try:
             claims = jwt.decode(
                 token,
@@ -92,8 +119,10 @@ class TokenCodec:
             )
         except jwt.PyJWTError:
             return None
-        sub = claims.get("sub")
-        if not isinstance(sub, str) or not sub.isdigit() or len(sub) > 10:
+        sub, issued_at = claims.get("sub"), claims.get("iat")
+        if not isinstance(sub, str) or not (sub.isascii() and sub.isdigit()) or len(sub) > 10:
+            return None
+        if not isinstance(issued_at, int) or isinstance(issued_at, bool):
             return None
         user_id = int(sub)
-        return user_id if 0 < user_id <= MAX_ID else None
+        return TokenClaims(user_id, issued_at) if 0 < user_id <= MAX_ID else None

@@ -8,6 +8,7 @@ thread, which costs more than the work itself.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -20,6 +21,7 @@ from blog_api.models import MAX_ID, User
 from blog_api.repositories import PostRepository, TagRepository, UserRepository
 from blog_api.security import PasswordHasher, TokenCodec
 from blog_api.services import AuthService, PostService, TagService, UserService
+from blog_api.services.auth import UserStore
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -40,20 +42,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A transaction that does not take SQLite's write lock up front (for login, which spends a
-    bcrypt's time between its read and its answer)."""
-    async with transaction(_session_factory(request), Access.READ_THEN_MAYBE_WRITE) as session:
-        yield session
-
-
 async def database_answers(request: Request) -> bool:
     return await ping(request.app.state.engine)
 
 
 DatabaseAnswersDep = Annotated[bool, Depends(database_answers)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 
 async def get_hasher(request: Request) -> PasswordHasher:
@@ -81,12 +75,6 @@ async def get_user_service(users: UserRepositoryDep, hasher: HasherDep) -> UserS
     return UserService(users, hasher)
 
 
-async def get_login_service(
-    session: ReadSessionDep, hasher: HasherDep, tokens: TokenCodecDep
-) -> AuthService:
-    return AuthService(UserRepository(session), hasher, tokens)
-
-
 async def get_post_service(session: SessionDep) -> PostService:
     return PostService(PostRepository(session), TagRepository(session))
 
@@ -98,23 +86,43 @@ async def get_tag_service(session: SessionDep) -> TagService:
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 PostServiceDep = Annotated[PostService, Depends(get_post_service)]
 TagServiceDep = Annotated[TagService, Depends(get_tag_service)]
-LoginServiceDep = Annotated[AuthService, Depends(get_login_service)]
+
+
+def _user_store(request: Request) -> UserStore:
+    """Short transactions of authentication's own (see services/auth.py), never the request's:
+    the request's transaction must not be open while a password is hashed."""
+    factory = _session_factory(request)
+
+    @asynccontextmanager
+    async def open_users(access: Access) -> AsyncIterator[UserRepository]:
+        async with transaction(factory, access) as session:
+            yield UserRepository(session)
+
+    return open_users
+
+
+async def get_auth_service(request: Request) -> AuthService:
+    state = request.app.state
+    return AuthService(_user_store(request), state.hasher, state.token_codec)
+
+
+AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 async def get_optional_user(
-    request: Request, session: SessionDep, token: Annotated[str | None, Depends(_bearer)]
+    request: Request, token: Annotated[str | None, Depends(_bearer)]
 ) -> User | None:
     """None without a token; 401 for a bad token, even on endpoints where auth is optional.
 
-    The auth service is built only when there is a token to check: most reads are anonymous.
+    The user is a snapshot from authentication's own short transaction: services use it to
+    decide, and lock what they change in the request's transaction. The auth service is built
+    only when there is a token to check: most reads are anonymous.
     """
     if token is None:
         return None
-    state = request.app.state
-    auth = AuthService(UserRepository(session), state.hasher, state.token_codec)
-    return await auth.user_for_token(token)
+    return await (await get_auth_service(request)).user_for_token(token)
 
 
 async def get_current_user(user: Annotated[User | None, Depends(get_optional_user)]) -> User:

@@ -52,7 +52,7 @@ async def list_window(
     cursor: Annotated[
         str | None,
         Query(
-            max_length=1024,
+            max_length=4096,  # a title cursor holds up to 200 four-byte characters
             description="A previous answer's next_cursor, in place of page (same filters and sort)",
         ),
     ] = None,

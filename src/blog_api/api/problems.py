@@ -22,6 +22,7 @@ from blog_api.errors import (
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
+    ServiceBusyError,
 )
 from blog_api.schemas.common import Problem, ValidationProblem
 
@@ -36,6 +37,11 @@ _STATUS_OF: dict[type[DomainError], int] = {
     ConflictError: 409,
     PermissionDeniedError: 403,
     AuthenticationError: 401,
+    ServiceBusyError: 503,
+}
+_HEADERS: dict[int, dict[str, str]] = {
+    401: {"WWW-Authenticate": "Bearer"},
+    503: {"Retry-After": "1"},
 }
 
 
@@ -71,8 +77,7 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
             [{"loc": list(exc.loc), "msg": exc.detail, "type": "value_error"}]
         )
     status = next(code for cls, code in _STATUS_OF.items() if isinstance(exc, cls))
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return problem(status, exc.detail, headers=headers)
+    return problem(status, exc.detail, headers=_HEADERS.get(status))
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -92,6 +97,10 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot even parse (invalid UTF-8, absurd nesting):
+        # to a client, that is one more invalid body, like malformed JSON (422).
+        return validation_problem([{"loc": ["body"], "msg": detail, "type": "body_invalid"}])
     return problem(exc.status_code, detail, headers=exc.headers)
 
 
@@ -101,9 +110,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
 
 
-class RequestContextMiddleware:
-    """Puts `X-Request-ID` on every response and turns any unhandled error into a generic 500
-    problem, logged with the request id. Outermost, so even those 500s carry the id."""
+class RequestIdMiddleware:
+    """Puts `X-Request-ID` on every response (the client's when well formed, else a new one)
+    and keeps it in `scope["state"]` for the logs. Outermost, so that every answer has it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -119,20 +128,40 @@ class RequestContextMiddleware:
                 break
         request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        started = False
+        header = (b"x-request-id", request_id.encode("latin-1"))
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
             if message["type"] == "http.response.start":
-                started = True
                 headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
-                headers.append((b"x-request-id", request_id.encode("latin-1")))
-                message["headers"] = headers
+                message["headers"] = [*headers, header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class UnhandledErrorMiddleware:
+    """Turns any unhandled error into a generic 500 problem, logged with the request id.
+
+    It sits inside the CORS middleware, so a browser can read that 500 too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, tracking_send)
         except Exception:
+            request_id = scope.get("state", {}).get("request_id", "-")
             logger.exception(
                 "Unhandled error on %s %s [request_id=%s]",
                 scope.get("method"),
@@ -142,8 +171,7 @@ class RequestContextMiddleware:
             )
             if started:
                 raise
-            response = problem(500, "An unexpected error occurred")
-            await response(scope, receive, send_with_id)
+            await problem(500, "An unexpected error occurred")(scope, receive, send)
 
 
 # OpenAPI: the problem shapes each endpoint may answer with.

@@ -21,6 +21,10 @@ class UniqueViolation(Exception):  # noqa: N818 (named after the SQL error it st
     """An insert or update broke a unique constraint (another row holds the value)."""
 
 
+class MissingReference(Exception):  # noqa: N818
+    """An insert or update referred to a row that no longer exists (a foreign key)."""
+
+
 class BaseRepository(Generic[ModelT]):
     model: type[ModelT]
 
@@ -29,6 +33,12 @@ class BaseRepository(Generic[ModelT]):
 
     async def get(self, id_: int, *options: ORMOption) -> ModelT | None:
         return await self.session.get(self.model, id_, options=options)
+
+    async def get_for_update(self, id_: int) -> ModelT | None:
+        """The row, locked until the transaction ends (PostgreSQL; SQLite's write transactions
+        hold the whole database already), and read afresh: racing changes then queue, and the
+        one that comes second sees what the first did (a deleted row is None)."""
+        return await self.session.get(self.model, id_, with_for_update=True, populate_existing=True)
 
     async def paginate(
         self, stmt: AnySelect, *, page: int, per_page: int, options: Sequence[ORMOption] = ()
@@ -79,9 +89,7 @@ class BaseRepository(Generic[ModelT]):
             async with self.session.begin_nested():
                 self.session.add(obj)
         except IntegrityError as exc:
-            if _is_unique_violation(exc):
-                raise UniqueViolation(str(exc.orig)) from exc
-            raise
+            raise _integrity_error(exc) from exc
         return obj
 
     async def update(self, obj: ModelT, values: dict[str, Any]) -> ModelT:
@@ -95,9 +103,7 @@ class BaseRepository(Generic[ModelT]):
                 for name, value in values.items():
                     setattr(obj, name, value)
         except IntegrityError as exc:
-            if _is_unique_violation(exc):
-                raise UniqueViolation(str(exc.orig)) from exc
-            raise
+            raise _integrity_error(exc) from exc
         return obj
 
     async def delete(self, obj: ModelT) -> None:
@@ -114,8 +120,14 @@ def _page_of(stmt: AnySelect, page: int, per_page: int) -> AnySelect:
     return stmt.limit(per_page).offset((page - 1) * per_page)
 
 
-def _is_unique_violation(exc: IntegrityError) -> bool:
-    """A duplicate value (PostgreSQL's SQLSTATE 23505, SQLite's UNIQUE constraint), as opposed
-    to, say, a foreign key whose row has just been deleted."""
+def _integrity_error(exc: IntegrityError) -> Exception:
+    """What broke, in terms a service can act on: a duplicate value (PostgreSQL's SQLSTATE
+    23505, SQLite's UNIQUE constraint) or a reference to a row deleted meanwhile (23503,
+    FOREIGN KEY constraint); any other integrity error as it is."""
     orig = exc.orig
-    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
+    state = getattr(orig, "sqlstate", None)
+    if state == "23505" or "UNIQUE constraint failed" in str(orig):
+        return UniqueViolation(str(orig))
+    if state == "23503" or "FOREIGN KEY constraint failed" in str(orig):
+        return MissingReference(str(orig))
+    return exc

@@ -110,8 +110,17 @@ PUBLIC = PostFilter()
 class PostRepository(BaseRepository[Post]):
     model = Post
 
-    async def get_full(self, post_id: int) -> Post | None:
-        return await self._one(select(Post).where(Post.id == post_id))
+    async def get_full(self, post_id: int, *, for_update: bool = False) -> Post | None:
+        """A whole post; with `for_update`, locked and read afresh (see `get_for_update`)."""
+        stmt = select(Post).where(Post.id == post_id)
+        if for_update:
+            # OF posts: the tags are outer-joined, and their nullable side cannot be locked.
+            stmt = stmt.with_for_update(of=Post).execution_options(populate_existing=True)
+        return await self._one(stmt)
+
+    async def attach_author(self, author: User) -> User:
+        """The caller's user snapshot, as an object of this session (no query)."""
+        return await self.session.merge(author, load=False)
 
     async def get_full_by_slug(self, slug: str) -> Post | None:
         return await self._one(select(Post).where(Post.slug == slug))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import func, select, update
 
 from blog_api.models import User
 from blog_api.repositories.base import BaseRepository
@@ -26,16 +25,11 @@ class UserRepository(BaseRepository[User]):
         stmt = select(User).order_by(User.created_at.desc(), User.id.desc())
         return await self.paginate(stmt, page=page, per_page=per_page)
 
-    async def try_set_password_hash(self, user: User, hashed_password: str) -> bool:
-        """Store a fresh hash if the database lets us now; False if it is busy.
-
-        Login runs in a read transaction (it must not hold SQLite's write lock while bcrypt
-        works); the upgrade to a write can then meet a newer writer, and the rehash simply waits
-        for the next login.
-        """
-        try:
-            async with self.session.begin_nested():
-                user.hashed_password = hashed_password
-        except OperationalError:
-            return False
-        return True
+    async def replace_password_hash(self, user_id: int, old: str, new: str) -> bool:
+        """Store `new` unless the hash changed since `old` was read (a password change won)."""
+        result = await self.session.execute(
+            update(User)
+            .where(User.id == user_id, User.hashed_password == old)
+            .values(hashed_password=new)
+        )
+        return bool(getattr(result, "rowcount", 0))

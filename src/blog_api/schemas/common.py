@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 T = TypeVar("T")
+
+
+def storable(value: str) -> str:
+    """Refuse what no database column should hold: NUL characters (PostgreSQL cannot store
+    them) and lone UTF-16 surrogates (JSON's "\\ud800" allows them; UTF-8 does not)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(storable)]
 
 
 class Problem(BaseModel):

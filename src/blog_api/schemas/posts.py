@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from blog_api.repositories.posts import PostSort
+from blog_api.schemas.common import Text
 from blog_api.schemas.users import UserPublic
 
 __all__ = ["Post", "PostCreate", "PostSort", "PostSummary", "PostUpdate", "normalize_tag"]
@@ -17,10 +18,14 @@ MAX_TAGS = 10
 _TAG = re.compile(r"[a-z0-9_-]{1,32}")
 
 
+def is_tag_name(name: str) -> bool:
+    return _TAG.fullmatch(name) is not None
+
+
 def normalize_tag(raw: str) -> str:
     """' Python ' -> 'python'. Raises ValueError when the result is not a valid tag name."""
     name = raw.strip().lower()
-    if not _TAG.fullmatch(name):
+    if not is_tag_name(name):
         raise ValueError(f"Invalid tag {raw!r}: use 1-32 letters, digits, '-' or '_' (ASCII)")
     return name
 
@@ -41,8 +46,8 @@ TagList = Annotated[
     ),
     AfterValidator(_normalize_tags),
 ]
-Title = Annotated[str, Field(min_length=1, max_length=200)]
-Content = Annotated[str, Field(min_length=1, max_length=100_000)]
+Title = Annotated[Text, Field(min_length=1, max_length=200)]
+Content = Annotated[Text, Field(min_length=1, max_length=100_000)]
 
 
 def _strip(value: Any) -> Any:

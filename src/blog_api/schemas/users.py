@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from blog_api.schemas.common import Text, storable
 
 # bcrypt only looks at the first 72 bytes of a secret: longer ones are refused, not truncated.
 PASSWORD_MAX_BYTES = 72
@@ -13,6 +16,7 @@ PASSWORD_MIN_LENGTH = 8
 
 
 def check_password(value: str) -> str:
+    storable(value)  # bcrypt cannot take a NUL either
     if len(value) < PASSWORD_MIN_LENGTH:
         raise ValueError(f"Password must have at least {PASSWORD_MIN_LENGTH} characters")
     if len(value.encode("utf-8")) > PASSWORD_MAX_BYTES:
@@ -29,6 +33,13 @@ Password = Annotated[
     ),
     AfterValidator(check_password),
 ]
+USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,32}$"
+
+
+def is_username(value: str) -> bool:
+    return re.fullmatch(USERNAME_PATTERN, value) is not None
+
+
 Username = Annotated[
     str,
     Field(
@@ -38,7 +49,7 @@ Username = Annotated[
         description="3-32 letters, digits, '_', '.', '-'; unique ignoring case",
     ),
 ]
-Bio = Annotated[str, Field(max_length=500)]
+Bio = Annotated[Text, Field(max_length=500)]
 
 
 class UserCreate(BaseModel):
@@ -56,7 +67,7 @@ class UserUpdate(BaseModel):
     username: Username | None = None
     password: Password | None = None
     bio: Bio | None = None
-    current_password: str | None = Field(None, max_length=1024)
+    current_password: str | None = Field(None, max_length=1024)  # checked, never stored
     is_active: bool | None = Field(None, description="Superusers only")
 
     @model_validator(mode="before")

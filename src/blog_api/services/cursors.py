@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from blog_api.errors import InvalidInputError
 from blog_api.models import MAX_ID
 from blog_api.repositories import PostSort
+from blog_api.schemas.common import storable
 
 SortValue = datetime | str
 _LOC = ("query", "cursor")
@@ -50,12 +51,17 @@ def decode_cursor(cursor: str, sort: PostSort) -> tuple[SortValue, int]:
         raise InvalidInputError("The cursor is malformed", loc=_LOC)
     if not isinstance(value, str) or len(value) > 200:
         raise InvalidInputError("The cursor is malformed", loc=_LOC)
+    try:
+        storable(value)
+    except ValueError:
+        raise InvalidInputError("The cursor is malformed", loc=_LOC) from None
     if sort not in _BY_TIME:
         return value, row_id
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        if moment.tzinfo is None:
+            raise ValueError("no time zone")
+        # OverflowError: a time that leaves the calendar once moved to UTC (year 1 at +01:00).
+        return moment.astimezone(UTC), row_id
+    except (ValueError, OverflowError):
         raise InvalidInputError("The cursor is malformed", loc=_LOC) from None
-    if moment.tzinfo is None:
-        raise InvalidInputError("The cursor is malformed", loc=_LOC)
-    return moment, row_id

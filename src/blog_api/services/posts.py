@@ -6,9 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from blog_api.errors import ConflictError, NotFoundError, PermissionDeniedError
+from blog_api.db import utcnow
+from blog_api.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from blog_api.models import Post, User
 from blog_api.repositories import (
+    MissingReference,
     PostFilter,
     PostRepository,
     PostSort,
@@ -16,9 +23,10 @@ from blog_api.repositories import (
     UniqueViolation,
 )
 from blog_api.repositories.posts import sort_key
-from blog_api.schemas.posts import PostCreate, PostUpdate
+from blog_api.schemas.posts import PostCreate, PostUpdate, is_tag_name
+from blog_api.schemas.users import is_username
 from blog_api.services.cursors import decode_cursor, encode_cursor
-from blog_api.services.slugs import slugify, with_random_suffix
+from blog_api.services.slugs import is_slug, slugify, with_random_suffix
 
 EXCERPT_LENGTH = 200
 SLUG_ATTEMPTS = 8
@@ -48,7 +56,7 @@ class PostService:
 
     async def create(self, author: User, data: PostCreate) -> Post:
         post = Post(
-            author=author,
+            author=await self.posts.attach_author(author),
             title=data.title,
             content=data.content,
             excerpt=data.content[:EXCERPT_LENGTH],
@@ -62,6 +70,8 @@ class PostService:
                 await self.posts.add(post)
             except UniqueViolation:
                 continue
+            except MissingReference:
+                raise AuthenticationError("The access token's user no longer exists") from None
             return post
         raise RuntimeError(f"No free slug for {base!r} after {SLUG_ATTEMPTS} attempts")
 
@@ -69,7 +79,8 @@ class PostService:
         return self._visible(viewer, await self.posts.get_full(post_id), f"Post {post_id}")
 
     async def get_by_slug(self, viewer: User | None, slug: str) -> Post:
-        return self._visible(viewer, await self.posts.get_full_by_slug(slug), f"Post {slug!r}")
+        post = await self.posts.get_full_by_slug(slug) if is_slug(slug) else None
+        return self._visible(viewer, post, f"Post {slug[:100]!r}")
 
     async def update(self, actor: User, post_id: int, data: PostUpdate) -> Post:
         post = await self._editable(actor, post_id)
@@ -82,6 +93,7 @@ class PostService:
         # The slug stays as it is when the title changes: links to the post keep working.
         if not changes:
             return post
+        changes["updated_at"] = utcnow()  # also when only the tags change
         try:
             return await self.posts.update(post, changes)
         except UniqueViolation:
@@ -103,6 +115,18 @@ class PostService:
         q: str | None = None,
         sort: PostSort = PostSort.NEWEST,
     ) -> PostPage:
+        if tag is not None:
+            tag = tag.strip().lower()
+        if (
+            (tag is not None and not is_tag_name(tag))
+            or (author is not None and not is_username(author))
+            or (q is not None and "\x00" in q)
+        ):
+            # No post can match (and PostgreSQL would refuse a NUL): an empty page.
+            if window.cursor is not None:
+                decode_cursor(window.cursor, sort)  # a bad cursor is still a 422
+                return PostPage([], None, None, None)
+            return PostPage([], 0, window.page or 1, None)
         filters = PostFilter(published_only=True, author_username=author, tag=tag, q=q or None)
         return await self._list(filters, sort, window)
 
@@ -145,7 +169,10 @@ class PostService:
         return post
 
     async def _editable(self, actor: User, post_id: int) -> Post:
-        post = await self.get(actor, post_id)
+        """The post, locked: racing edits and deletes queue, and a deleted post is a 404."""
+        post = self._visible(
+            actor, await self.posts.get_full(post_id, for_update=True), f"Post {post_id}"
+        )
         if not (actor.is_superuser or actor.id == post.author_id):
             raise PermissionDeniedError("Only the author or a superuser may change this post")
         return post

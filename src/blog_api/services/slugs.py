@@ -8,6 +8,8 @@ import unicodedata
 
 MAX_BASE_LENGTH = 80
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_SLUG_LENGTH = 255
 _SUFFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -26,3 +28,8 @@ def with_random_suffix(base: str) -> str:
     """
     suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(6))
     return f"{base}-{suffix}"
+
+
+def is_slug(value: str) -> bool:
+    """Whether `value` could be a slug this module made (anything else names no post)."""
+    return len(value) <= MAX_SLUG_LENGTH and _SLUG.fullmatch(value) is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from blog_api.db import utcnow
 from blog_api.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from blog_api.models import User
 from blog_api.repositories import UniqueViolation, UserRepository
@@ -40,53 +41,65 @@ class UserService:
         return await self.users.list_newest(page=page, per_page=per_page)
 
     async def update(self, actor: User, user_id: int, data: UserUpdate) -> User:
-        target = await self._manageable(actor, user_id)
-        sent = data.model_dump(exclude_unset=True)
-        changes: dict[str, Any] = {}
+        """Change a user. `actor` is the caller's snapshot from authentication.
 
+        Every bcrypt happens before the first statement of the transaction, so no connection
+        (nor SQLite's write lock) is held while it runs; the target is then locked, and a
+        password or email change only applies if the password is still the one just checked.
+        """
+        sent = data.model_dump(exclude_unset=True)
+        if "is_active" in sent and not actor.is_superuser:
+            raise PermissionDeniedError("Only a superuser may change is_active")
+        await self._check_may_manage(actor, user_id)
+        acting_on_self = actor.id == user_id
+        email = sent["email"].lower() if "email" in sent else None
+        sensitive = "password" in sent or (email is not None and email != actor.email)
+        checked_hash = None
+        if acting_on_self and sensitive:
+            await self._check_current_password(actor, data.current_password)
+            checked_hash = actor.hashed_password
+        new_hash = await self.hasher.hash(data.password) if data.password is not None else None
+
+        target = await self.users.get_for_update(user_id)
+        if target is None:
+            raise NotFoundError(f"User {user_id} not found")
+        if checked_hash is not None and target.hashed_password != checked_hash:
+            raise ConflictError("The password was changed at the same time; try again")
+        changes: dict[str, Any] = {}
         if "is_active" in sent:
-            if not actor.is_superuser:
-                raise PermissionDeniedError("Only a superuser may change is_active")
             changes["is_active"] = sent["is_active"]
         if "bio" in sent:
             changes["bio"] = sent["bio"]
         if "username" in sent and sent["username"] != target.username:
             changes["username"] = sent["username"]
-        if "email" in sent and sent["email"].lower() != target.email:
-            changes["email"] = sent["email"].lower()
-        if "password" in sent:
-            changes["hashed_password"] = None  # hashed below, once the caller is checked
-
-        sensitive = "email" in changes or "hashed_password" in changes
-        acting_for_other = actor.is_superuser and actor.id != target.id
-        if sensitive and not acting_for_other:
-            await self._check_current_password(target, data.current_password)
-        if "hashed_password" in changes:
-            assert data.password is not None
-            changes["hashed_password"] = await self.hasher.hash(data.password)
-
+        if email is not None and email != target.email:
+            changes["email"] = email
+        if new_hash is not None:
+            changes["hashed_password"] = new_hash
+            changes["password_changed_at"] = utcnow()
         if not changes:
             return target
-        target_id = target.id  # a failed savepoint expires `target`: read it before
         try:
             return await self.users.update(target, changes)
         except UniqueViolation:
             raise await self._conflict(
-                email=changes.get("email"), username=changes.get("username"), exclude_id=target_id
+                email=changes.get("email"), username=changes.get("username"), exclude_id=user_id
             ) from None
 
     async def delete(self, actor: User, user_id: int) -> None:
-        target = await self._manageable(actor, user_id)
+        await self._check_may_manage(actor, user_id)
+        target = await self.users.get_for_update(user_id)
+        if target is None:
+            raise NotFoundError(f"User {user_id} not found")
         await self.users.delete(target)
 
-    async def _manageable(self, actor: User, user_id: int) -> User:
-        """The user `actor` wants to change: themself, or anyone for a superuser."""
-        if actor.id == user_id:
-            return actor
-        target = await self.get(user_id)
-        if not actor.is_superuser:
-            raise PermissionDeniedError("You may only change your own account")
-        return target
+    async def _check_may_manage(self, actor: User, user_id: int) -> None:
+        """A user may change themself; a superuser anyone. Others get 404 for a user that does
+        not exist, else 403."""
+        if actor.id == user_id or actor.is_superuser:
+            return
+        await self.get(user_id)
+        raise PermissionDeniedError("You may only change your own account")
 
     async def _check_current_password(self, user: User, current_password: str | None) -> None:
         if current_password is None:

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
-from blog_api.api.deps import LoginServiceDep
+from blog_api.api.deps import AuthServiceDep
 from blog_api.api.problems import problem_responses
 from blog_api.schemas.auth import Token
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     responses=problem_responses(401, 403, 422),
 )
 async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: LoginServiceDep
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthServiceDep
 ) -> Token:
     token = await auth.login(form.username, form.password)
     return Token(access_token=token.token, expires_in=token.expires_in)

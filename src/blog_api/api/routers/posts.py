@@ -39,7 +39,7 @@ async def list_posts(
     result = await posts.list_published(
         window,
         author=author,
-        tag=tag.strip().lower() if tag is not None else None,
+        tag=tag,
         q=q,
         sort=sort,
     )
