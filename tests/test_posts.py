@@ -375,3 +375,16 @@ async def test_deleting_a_user_removes_their_posts_and_links(
     assert (await client.get(f"/api/v1/posts/{kept['id']}")).status_code == 200
     tags = (await client.get("/api/v1/tags")).json()["items"]
     assert tags == [{"name": "shared", "post_count": 1}]
+
+
+async def test_search_ignores_case_beyond_ascii(
+    client: AsyncClient, make_user: UserFactory, make_post: PostFactory
+) -> None:
+    user = await make_user("unicoder")
+    await make_post(user["headers"], title="Über Straße", content="ÉCOLE Ωmega")
+    await make_post(user["headers"], title="plain", content="nothing here")
+    for q in ("über", "ÜBER", "école", "ωMEGA", "straße"):
+        titles = [
+            p["title"] for p in (await client.get("/api/v1/posts", params={"q": q})).json()["items"]
+        ]
+        assert titles == ["Über Straße"], q

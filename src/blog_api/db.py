@@ -70,6 +70,14 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# A SQL function on SQLite connections: Python's str.lower, for case-insensitive search.
+UNICODE_LOWER = "unicode_lower"
+
+
+def _unicode_lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _install_sqlite_listeners(engine: AsyncEngine, busy_timeout: float) -> None:
     """Make SQLite behave: foreign keys, WAL, a busy timeout, and real transactions.
 
@@ -82,6 +90,8 @@ def _install_sqlite_listeners(engine: AsyncEngine, busy_timeout: float) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        # SQLite's own lower() and LIKE fold ASCII letters only; search needs all of Unicode.
+        dbapi_connection.create_function(UNICODE_LOWER, 1, _unicode_lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")

@@ -18,8 +18,10 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, defer, joinedload, selectinload
+from sqlalchemy.sql.functions import Function
 
+from blog_api.db import UNICODE_LOWER
 from blog_api.models import Post, PostStats, Tag, User, post_tags
 from blog_api.repositories.base import BaseRepository
 
@@ -76,7 +78,7 @@ class PostFilter:
     tag: str | None = None
     q: str | None = None
 
-    def conditions(self) -> list[ColumnElement[bool]]:
+    def conditions(self, dialect: str) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
         if self.published_only:
             where.append(Post.published.is_(True))
@@ -95,13 +97,23 @@ class PostFilter:
             )
             where.append(Post.id.in_(tagged))
         if self.q:
-            where.append(
-                or_(
-                    Post.title.icontains(self.q, autoescape=True),
-                    Post.content.icontains(self.q, autoescape=True),
-                )
-            )
+            where.append(or_(*(_contains_ignoring_case(c, self.q, dialect) for c in _SEARCHED)))
         return where
+
+
+_SEARCHED = (Post.title, Post.content)
+
+
+def _contains_ignoring_case(
+    column: InstrumentedAttribute[str], text: str, dialect: str
+) -> ColumnElement[bool]:
+    """`text` anywhere in `column`, ignoring case in all of Unicode. PostgreSQL: ILIKE, which
+    the trigram indexes answer. SQLite: its LIKE folds ASCII only, so both sides go through
+    the unicode_lower function every SQLite connection has (see db.py)."""
+    if dialect == "sqlite":
+        lowered = Function(UNICODE_LOWER, column, type_=column.type)
+        return lowered.contains(text.lower(), autoescape=True)
+    return column.icontains(text, autoescape=True)
 
 
 PUBLIC = PostFilter()
@@ -167,6 +179,6 @@ class PostRepository(BaseRepository[Post]):
         """Delete a post; the database removes its tag links (ON DELETE CASCADE)."""
         await self.session.execute(delete(Post).where(Post.id == post_id))
 
-    @staticmethod
-    def _filtered(filters: PostFilter) -> Select[Post]:
-        return select(Post).where(*filters.conditions())
+    def _filtered(self, filters: PostFilter) -> Select[Post]:
+        dialect = self.session.get_bind().dialect.name
+        return select(Post).where(*filters.conditions(dialect))
