@@ -45,24 +45,11 @@ class BaseRepository(Generic[ModelT]):
     ) -> tuple[Sequence[Any], int]:
         """One page of entities from `stmt` (already ordered) and the exact total.
 
-        The total comes with the page, as `count(*) OVER ()`: the database finds the matching
-        rows once, not once to count and once more to page. A page past the end has no row to
-        carry it, so only then is it counted on its own. `options` (eager loads) apply to the
-        entities of the page.
+        `options` (eager loads) apply to the page only, not to the count.
         """
-        rows = await self._page_rows(stmt, page=page, per_page=per_page, options=options)
-        if rows:
-            return [row[0] for row in rows], rows[0][-1]
-        return [], 0 if page == 1 else await self.count(stmt)
-
-    async def paginate_rows(
-        self, stmt: AnySelect, *, page: int, per_page: int
-    ) -> tuple[Sequence[Row[Any]], int]:
-        """As `paginate`, for statements that select columns rather than one entity."""
-        rows = await self._page_rows(stmt, page=page, per_page=per_page)
-        if rows:
-            return rows, rows[0][-1]
-        return [], 0 if page == 1 else await self.count(stmt)
+        return await self.page_with_total(
+            stmt, await self.count(stmt), page=page, per_page=per_page, options=options
+        )
 
     async def page_with_total(
         self,
@@ -80,15 +67,15 @@ class BaseRepository(Generic[ModelT]):
         rows = (await self.session.scalars(page_stmt)).all()
         return rows, total
 
-    async def _page_rows(
-        self, stmt: AnySelect, *, page: int, per_page: int, options: Sequence[ORMOption] = ()
-    ) -> Sequence[Row[Any]]:
-        if (page - 1) * per_page > MAX_OFFSET:
-            return []  # no table here has that many rows; the count says how many it has
-        windowed = stmt.add_columns(func.count().over().label("total"))
-        return (
-            await self.session.execute(_page_of(windowed, page, per_page).options(*options))
-        ).all()
+    async def paginate_rows(
+        self, stmt: AnySelect, *, page: int, per_page: int
+    ) -> tuple[Sequence[Row[Any]], int]:
+        """As `paginate`, for statements that select columns rather than one entity."""
+        total = await self.count(stmt)
+        if _past_the_end(page, per_page, total):
+            return [], total
+        rows = (await self.session.execute(_page_of(stmt, page, per_page))).all()
+        return rows, total
 
     async def count(self, stmt: AnySelect) -> int:
         """How many rows `stmt` selects: counted over it, without its ORDER BY, as a subquery."""
@@ -122,10 +109,6 @@ class BaseRepository(Generic[ModelT]):
     async def delete(self, obj: ModelT) -> None:
         await self.session.delete(obj)
         await self.session.flush()
-
-
-# Offsets beyond this never reach the database (PostgreSQL's OFFSET is a 64-bit integer).
-MAX_OFFSET = 2**31
 
 
 def _past_the_end(page: int, per_page: int, total: int) -> bool:
