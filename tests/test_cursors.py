@@ -232,3 +232,60 @@ async def test_total_stays_exact_under_racing_publishes(
     assert all(r.status_code == 200 for r in await asyncio.gather(*flips))
     body = (await client.get("/api/v1/posts", params={"per_page": 100})).json()
     assert body["total"] == len(body["items"]) == 6
+
+
+async def test_tag_counts_stay_exact_through_every_change(
+    client: AsyncClient, make_user: UserFactory, make_post: PostFactory, superuser: dict[str, Any]
+) -> None:
+    """GET /tags reads counts kept by triggers: check them against the posts themselves."""
+
+    async def counts() -> dict[str, int]:
+        items = (await client.get("/api/v1/tags", params={"per_page": 100})).json()["items"]
+        return {t["name"]: t["post_count"] for t in items}
+
+    async def truth() -> dict[str, int]:
+        posts = (await client.get("/api/v1/posts", params={"per_page": 100})).json()["items"]
+        expected: dict[str, int] = {}
+        for post in posts:
+            for name in post["tags"]:
+                expected[name] = expected.get(name, 0) + 1
+        return expected
+
+    ann = await make_user("ann_tags")
+    bob = await make_user("bob_tags")
+    a1 = await make_post(ann["headers"], tags=["x", "y"])
+    a2 = await make_post(ann["headers"], tags=["y"], published=False)
+    b1 = await make_post(bob["headers"], tags=["x", "z"])
+    assert await counts() == await truth() == {"x": 2, "y": 1, "z": 1}
+    steps = [
+        (a2["id"], ann, {"published": True}),
+        (a1["id"], ann, {"tags": ["y", "w"]}),  # retagged while published
+        (a1["id"], ann, {"published": False}),
+        (a1["id"], ann, {"published": True, "tags": ["v"]}),  # both at once
+        (a2["id"], ann, {"tags": []}),
+    ]
+    for post_id, who, change in steps:
+        response = await client.patch(
+            f"/api/v1/posts/{post_id}", headers=who["headers"], json=change
+        )
+        assert response.status_code == 200
+        assert await counts() == await truth(), change
+    await client.delete(f"/api/v1/posts/{a1['id']}", headers=ann["headers"])
+    assert await counts() == await truth()
+    # A user's deletion removes posts and links by cascade: counted once, not twice.
+    await client.delete(f"/api/v1/users/{bob['id']}", headers=superuser["headers"])
+    assert await counts() == await truth()
+    assert b1["id"] not in [p["id"] for p in (await client.get("/api/v1/posts")).json()["items"]]
+    # Racing changes keep them exact too.
+    posts = [await make_post(ann["headers"], tags=["race", f"r{i}"]) for i in range(6)]
+    await asyncio.gather(
+        *(
+            client.patch(
+                f"/api/v1/posts/{p['id']}",
+                headers=ann["headers"],
+                json={"published": i % 2 == 0, "tags": ["race", "again"]},
+            )
+            for i, p in enumerate(posts)
+        )
+    )
+    assert await counts() == await truth()

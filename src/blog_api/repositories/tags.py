@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from blog_api.models import Post, Tag, post_tags
+from blog_api.models import Tag
 from blog_api.repositories.base import BaseRepository
 
 
@@ -33,14 +33,13 @@ class TagRepository(BaseRepository[Tag]):
         return sorted(found, key=lambda tag: tag.name)
 
     async def popular(self, *, page: int, per_page: int) -> tuple[Sequence[Row[Any]], int]:
-        """Tags on at least one published post, with that count: most used first, then by name."""
-        count = func.count(post_tags.c.post_id).label("post_count")
+        """Tags on at least one published post, with that count: most used first, then by name.
+
+        The counts are kept by triggers; no link is read.
+        """
         stmt = (
-            select(Tag.name, count)
-            .join(post_tags, post_tags.c.tag_id == Tag.id)
-            .join(Post, Post.id == post_tags.c.post_id)
-            .where(Post.published.is_(True))
-            .group_by(Tag.id, Tag.name)
-            .order_by(count.desc(), Tag.name)
+            select(Tag.name, Tag.published_posts.label("post_count"))
+            .where(Tag.published_posts > 0)
+            .order_by(Tag.published_posts.desc(), Tag.name)
         )
         return await self.paginate_rows(stmt, page=page, per_page=per_page)
