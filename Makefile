@@ -53,6 +53,10 @@ fmt: install ## format and fix what ruff can
 superuser: install migrate ## create a superuser (SUPERUSER_EMAIL, SUPERUSER_USERNAME, SUPERUSER_PASSWORD)
 	$(BIN)/python -m blog_api create-superuser
 
+bench: install ## benchmark the app against bench/reference.py (BENCH_DB=sqlite, BENCH_POSTS=10000)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
+	$(BIN)/python -m bench
+
 clean: ## remove the virtual environment, caches and the local SQLite database
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache src/*.egg-info
 	rm -f blog.db blog.db-shm blog.db-wal

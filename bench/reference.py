@@ -1,0 +1,680 @@
+"""The reference: the bench's requests answered with the most direct code there is.
+
+Starlette routes, raw asyncpg (or aiosqlite) with hand-written SQL, orjson, no ORM, no
+validation layer, no dependency injection. It answers the requests `make bench` sends with the
+same JSON as blog-api (same fields, order and values; the bench checks this before measuring),
+so the ratio app/reference is what the app's layers cost on the same database work.
+
+Where the SQL differs from what the app sends, it is on purpose, the most direct form:
+- reads run without BEGIN/COMMIT (one statement is its own transaction);
+- the unfiltered total is read from `post_stats` when that table exists, else counted;
+- a tag filter is a join on `post_tags` rather than `id IN (subquery)`.
+
+A login checks the password in a worker thread (anyio's default pool, one thread per login),
+the plain way to keep bcrypt off the event loop; the login burst compares the app's loop lag
+with that.
+
+Run as `uvicorn bench.reference:app` with `BENCH_REF_DATABASE_URL` (postgresql://... or
+sqlite:///...), `SECRET_KEY` and `BCRYPT_ROUNDS` in the environment.
+"""
+
+# The SQL is assembled from constant fragments with f-strings; every value is bound ($n).
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+from urllib.parse import parse_qsl
+
+import aiosqlite
+import anyio.to_thread
+import asyncpg
+import jwt
+import orjson
+from passlib.context import CryptContext
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+MAX_PER_PAGE = 100
+EXCERPT_LENGTH = 200
+TOKEN_MINUTES = 30
+POOL_SIZE = 20  # the app's pool_size + max_overflow
+SQLITE_CONNECTIONS = 8  # each aiosqlite connection is a thread of its own
+SQLITE_BUSY_SECONDS = 30
+
+
+# Database access: one SQL text for both databases ($1, $2 ... become ?1, ?2 ... on SQLite) --
+
+
+class Database(Protocol):
+    is_sqlite: bool
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]: ...
+
+    async def fetchval(self, sql: str, *args: Any) -> Any: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Connection]: ...
+
+    def time(self, value: Any) -> datetime: ...
+
+    def bind_time(self, value: datetime) -> Any: ...
+
+
+class Connection(Protocol):
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]: ...
+
+    async def fetchval(self, sql: str, *args: Any) -> Any: ...
+
+
+class PostgresDatabase:
+    is_sqlite = False
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
+        rows: Sequence[Sequence[Any]] = await self.pool.fetch(sql, *args)
+        return rows
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return await self.pool.fetchval(sql, *args)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield conn
+
+    def time(self, value: Any) -> datetime:
+        moment: datetime = value
+        return moment
+
+    def bind_time(self, value: datetime) -> Any:
+        return value
+
+
+class _SqliteConnection:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
+        async with self.conn.execute(_qmarks(sql), args) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        rows = await self.fetch(sql, *args)
+        return rows[0][0] if rows else None
+
+
+class SqliteDatabase:
+    """A fixed pool of aiosqlite connections, set up as blog-api sets up its own."""
+
+    is_sqlite = True
+
+    def __init__(self, path: str, size: int) -> None:
+        self.path = path
+        self.size = size
+        self.idle: list[_SqliteConnection] = []
+        self.available = anyio.Semaphore(size)
+
+    async def open(self) -> None:
+        for _ in range(self.size):
+            conn = await aiosqlite.connect(
+                self.path, isolation_level=None, timeout=SQLITE_BUSY_SECONDS
+            )
+            for pragma in (
+                "PRAGMA foreign_keys=ON",
+                "PRAGMA journal_mode=WAL",
+                "PRAGMA synchronous=NORMAL",
+                f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}",
+            ):
+                await conn.execute(pragma)
+            self.idle.append(_SqliteConnection(conn))
+
+    async def close(self) -> None:
+        for conn in self.idle:
+            await conn.conn.close()
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[_SqliteConnection]:
+        async with self.available:
+            conn = self.idle.pop()
+            try:
+                yield conn
+            finally:
+                self.idle.append(conn)
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
+        async with self.acquire() as conn:
+            return await conn.fetch(sql, *args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        async with self.acquire() as conn:
+            return await conn.fetchval(sql, *args)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        async with self.acquire() as conn:
+            await conn.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.conn.execute("ROLLBACK")
+                raise
+            await conn.conn.execute("COMMIT")
+
+    def time(self, value: Any) -> datetime:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+    def bind_time(self, value: datetime) -> Any:
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+_DOLLAR = re.compile(r"\$(\d+)")
+
+
+def _qmarks(sql: str) -> str:
+    return _DOLLAR.sub(r"?\1", sql)
+
+
+def _marks(count: int, start: int = 1) -> str:
+    """`$1, $2, ...`: placeholders for a list of values (SQLite has no arrays)."""
+    return ", ".join(f"${i}" for i in range(start, start + count))
+
+
+# Shapes -------------------------------------------------------------------------------------
+
+
+def _dumps(content: Any) -> bytes:
+    return orjson.dumps(content, option=orjson.OPT_UTC_Z)
+
+
+def json_response(
+    content: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    all_headers = {"x-request-id": uuid.uuid4().hex, **(headers or {})}
+    return Response(_dumps(content), status, all_headers, media_type="application/json")
+
+
+def problem(status: int, detail: str) -> Response:
+    body = {"type": "about:blank", "title": "Error", "status": status, "detail": detail}
+    return Response(_dumps(body), status, media_type="application/problem+json")
+
+
+class BadRequest(Exception):  # noqa: N818
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+# One SELECT list for the post (p) and its author (u), in the order the JSON wants them.
+POST_COLUMNS = (
+    "p.id, p.title, p.slug, p.published, p.created_at, p.updated_at, "
+    "u.id, u.username, u.bio, u.created_at"
+)
+
+
+def post_json(db: Database, row: Sequence[Any], tags: list[str], body_name: str) -> dict[str, Any]:
+    """A PostSummary (body_name "excerpt") or a Post ("content"): the body is the last column."""
+    return {
+        "id": row[0],
+        "title": row[1],
+        "slug": row[2],
+        "published": bool(row[3]),
+        "author": {
+            "id": row[6],
+            "username": row[7],
+            "bio": row[8],
+            "created_at": db.time(row[9]),
+        },
+        "tags": tags,
+        "created_at": db.time(row[4]),
+        "updated_at": db.time(row[5]),
+        body_name: row[10],
+    }
+
+
+async def tags_of(db: Database, post_ids: list[int]) -> dict[int, list[str]]:
+    """The tag names of each post, sorted: one query for any number of posts."""
+    found: dict[int, list[str]] = {post_id: [] for post_id in post_ids}
+    if not post_ids:
+        return found
+    args: list[Any]
+    if db.is_sqlite:
+        where, args = f"pt.post_id IN ({_marks(len(post_ids))})", post_ids
+    else:
+        where, args = "pt.post_id = ANY($1::int[])", [post_ids]
+    rows = await db.fetch(
+        "SELECT pt.post_id, t.name FROM post_tags pt JOIN tags t ON t.id = pt.tag_id "
+        f"WHERE {where} ORDER BY t.name",
+        *args,
+    )
+    for post_id, name in rows:
+        found[post_id].append(name)
+    return found
+
+
+# Cursors: base64url (no padding) of compact JSON {"s": sort, "k": [value, id]} --------------
+
+SORTS = {
+    # sort: (column, descending)
+    "-created_at": ("created_at", True),
+    "created_at": ("created_at", False),
+    "title": ("title", False),
+    "-title": ("title", True),
+}
+
+
+def encode_cursor(sort: str, value: Any, row_id: int) -> str:
+    raw = orjson.dumps({"s": sort, "k": [value, row_id]}, option=orjson.OPT_UTC_Z)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[str, int]:
+    try:
+        data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        made_for, (value, row_id) = data["s"], data["k"]
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        raise BadRequest(422, "The cursor is malformed") from None
+    if made_for != sort or not isinstance(value, str) or not isinstance(row_id, int):
+        raise BadRequest(422, "The cursor is malformed or made for another sort")
+    return value, row_id
+
+
+# Routes -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ListRequest:
+    """GET /api/v1/posts's query: page mode (`page`) or cursor mode (`after`)."""
+
+    per_page: int
+    sort: str
+    page: int | None
+    after: tuple[str, int] | None
+    author: str | None
+    tag: str | None
+    q: str | None
+
+    @property
+    def filtered(self) -> bool:
+        return self.author is not None or self.tag is not None or bool(self.q)
+
+    @classmethod
+    def parse(cls, params: dict[str, str]) -> ListRequest:
+        sort = params.get("sort", "-created_at")
+        if sort not in SORTS:
+            raise BadRequest(422, "Unknown sort")
+        cursor = params.get("cursor")
+        if cursor is not None and "page" in params:
+            raise BadRequest(422, "Send page or cursor, not both")
+        tag = params.get("tag")
+        return cls(
+            per_page=_int_param(params, "per_page", 20, MAX_PER_PAGE),
+            sort=sort,
+            page=None if cursor is not None else _int_param(params, "page", 1),
+            after=None if cursor is None else decode_cursor(cursor, sort),
+            author=params.get("author"),
+            tag=None if tag is None else tag.strip().lower(),
+            q=params.get("q"),
+        )
+
+
+def _int_param(params: dict[str, str], name: str, default: int, high: int | None = None) -> int:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(422, f"{name} must be an integer") from None
+    if value < 1 or (high is not None and value > high):
+        raise BadRequest(422, f"{name} is out of range")
+    return value
+
+
+@dataclass(slots=True)
+class Where:
+    """A WHERE clause being built, with its values bound in order as $1, $2, ..."""
+
+    conditions: list[str]
+    joins: str = ""
+    args: list[Any] = field(default_factory=list)
+
+    def bind(self, value: Any) -> str:
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+    @property
+    def sql(self) -> str:
+        return f"{self.joins} WHERE {' AND '.join(self.conditions)}"
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+def _filters(db: Database, req: ListRequest) -> Where:
+    where = Where(["p.published = TRUE"])
+    if req.author is not None:
+        name = where.bind(req.author)
+        where.conditions.append(
+            f"p.author_id IN (SELECT id FROM users WHERE lower(username) = lower({name}))"
+        )
+    if req.tag is not None:
+        where.joins = " JOIN post_tags pt ON pt.post_id = p.id JOIN tags t ON t.id = pt.tag_id"
+        where.conditions.append(f"t.name = {where.bind(req.tag)}")
+    if req.q:  # the app's own predicate (SQLAlchemy's icontains) on each database
+        text = where.bind(_escape_like(req.q))
+        if db.is_sqlite:
+            match = "lower(p.{}) LIKE '%' || lower(" + text + ") || '%' ESCAPE '/'"
+        else:
+            match = "p.{} ILIKE '%' || " + text + " || '%' ESCAPE '/'"
+        where.conditions.append(f"({match.format('title')} OR {match.format('content')})")
+    return where
+
+
+async def _total(request: Request, req: ListRequest, where: Where) -> int:
+    db: Database = request.app.state.db
+    if req.filtered or not request.app.state.schema.post_stats:
+        sql = f"SELECT count(*) FROM posts p{where.sql}"
+        total: int = await db.fetchval(sql, *where.args)
+    else:
+        total = await db.fetchval("SELECT published_posts FROM post_stats WHERE id = 1")
+    return total
+
+
+async def _page_rows(
+    db: Database, req: ListRequest, where: Where, limit: int, offset: int
+) -> Sequence[Sequence[Any]]:
+    column, descending = SORTS[req.sort]
+    direction = "DESC" if descending else "ASC"
+    if req.after is not None:
+        value, row_id = req.after
+        key = db.bind_time(datetime.fromisoformat(value)) if column == "created_at" else value
+        where.conditions.append(
+            f"(p.{column}, p.id) {'<' if descending else '>'} "
+            f"({where.bind(key)}, {where.bind(row_id)})"
+        )
+    window = f"LIMIT {where.bind(limit)}"
+    if offset:
+        window += f" OFFSET {where.bind(offset)}"
+    sql = (
+        f"SELECT {POST_COLUMNS}, p.excerpt FROM posts p JOIN users u ON u.id = p.author_id"
+        f"{where.sql} ORDER BY p.{column} {direction}, p.id {direction} {window}"
+    )
+    return await db.fetch(sql, *where.args)
+
+
+async def list_posts(request: Request) -> Response:
+    db: Database = request.app.state.db
+    try:
+        req = ListRequest.parse(dict(request.query_params))
+    except BadRequest as exc:
+        return problem(exc.status, exc.detail)
+    where = _filters(db, req)
+    if req.page is None:  # cursor mode: one row more than a page tells whether there is more
+        total = None
+        rows = await _page_rows(db, req, where, req.per_page + 1, 0)
+        more = len(rows) > req.per_page
+        rows = rows[: req.per_page]
+    else:  # page mode: the total, then the page (none past the end)
+        total = await _total(request, req, where)
+        offset = (req.page - 1) * req.per_page
+        rows = await _page_rows(db, req, where, req.per_page, offset) if offset < total else []
+        more = offset + len(rows) < total
+    tags = await tags_of(db, [row[0] for row in rows])
+    items = [post_json(db, row, tags[row[0]], "excerpt") for row in rows]
+    next_cursor = None
+    if more and items:
+        column = SORTS[req.sort][0]
+        next_cursor = encode_cursor(req.sort, items[-1][column], items[-1]["id"])
+    return json_response(
+        {
+            "items": items,
+            "total": total,
+            "page": req.page,
+            "per_page": req.per_page,
+            "pages": None if total is None else -(-total // req.per_page),
+            "next_cursor": next_cursor,
+        }
+    )
+
+
+async def get_post(request: Request) -> Response:
+    db: Database = request.app.state.db
+    post_id: int = request.path_params["post_id"]
+    rows = await db.fetch(
+        f"SELECT {POST_COLUMNS}, p.content FROM posts p JOIN users u ON u.id = p.author_id "
+        "WHERE p.id = $1 AND p.published = TRUE",
+        post_id,
+    )
+    if not rows:
+        return problem(404, f"Post {post_id} not found")
+    tags = await tags_of(db, [post_id])
+    return json_response(post_json(db, rows[0], tags[post_id], "content"))
+
+
+async def login(request: Request) -> Response:
+    db: Database = request.app.state.db
+    form = dict(parse_qsl((await request.body()).decode("utf-8")))
+    username, password = form.get("username", ""), form.get("password", "")
+    by = "email" if "@" in username else "lower(username)"
+    rows = await db.fetch(
+        f"SELECT id, hashed_password, is_active FROM users WHERE {by} = lower($1)",
+        username,
+    )
+    crypt: CryptContext = request.app.state.crypt
+    hashed = rows[0][1] if rows else request.app.state.dummy_hash
+    ok, _ = await anyio.to_thread.run_sync(crypt.verify_and_update, password, hashed)
+    if not (rows and ok):
+        return problem(401, "Incorrect username or password")
+    if not rows[0][2]:
+        return problem(403, "This account is inactive")
+    now = datetime.now(UTC)
+    lifetime = timedelta(minutes=TOKEN_MINUTES)
+    claims = {"sub": str(rows[0][0]), "iat": now, "exp": now + lifetime}
+    token = jwt.encode(claims, request.app.state.secret, algorithm="HS256")
+    return json_response(
+        {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": int(lifetime.total_seconds()),
+        }
+    )
+
+
+_SLUG_JUNK = re.compile(r"[^a-z0-9]+")
+_TAG = re.compile(r"[a-z0-9_-]{1,32}")
+
+
+def slugify(title: str) -> str:
+    return _SLUG_JUNK.sub("-", title.lower()).strip("-")[:80].rstrip("-") or "post"
+
+
+async def create_post(request: Request) -> Response:
+    db: Database = request.app.state.db
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    try:
+        claims = jwt.decode(
+            token,
+            request.app.state.secret,
+            algorithms=["HS256"],
+            options={"require": ["sub", "exp", "iat"]},
+        )
+        user_id = int(claims["sub"])
+    except (jwt.PyJWTError, ValueError):
+        return problem(401, "The access token is invalid or expired")
+    if scheme.lower() != "bearer":
+        return problem(401, "Not authenticated")
+    try:
+        data = orjson.loads(await request.body())
+        title = str(data["title"]).strip()
+        content = str(data["content"])
+        published = bool(data.get("published", False))
+        tags = sorted({str(name).strip().lower() for name in data.get("tags", [])})
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+        return problem(422, "Invalid post")
+    if not (0 < len(title) <= 200 and 0 < len(content) <= 100_000 and len(tags) <= 10):
+        return problem(422, "Invalid post")
+    if not all(_TAG.fullmatch(name) for name in tags):
+        return problem(422, "Invalid tag")
+
+    schema: Schema = request.app.state.schema
+    changed = ", password_changed_at" if schema.password_changed_at else ""
+    users = await db.fetch(
+        f"SELECT id, username, bio, created_at, is_active{changed} FROM users WHERE id = $1",
+        user_id,
+    )
+    if not users:
+        return problem(401, "The access token's user no longer exists")
+    if changed and claims["iat"] < int(db.time(users[0][5]).timestamp()):
+        return problem(401, "The access token predates the last password change")
+    if not users[0][4]:
+        return problem(403, "This account is inactive")
+    now = datetime.now(UTC)
+    async with db.transaction() as conn:
+        tag_ids = await _get_or_create_tags(db, conn, tags)
+        base = slugify(title)
+        post_id = None
+        slug = base
+        for attempt in range(8):
+            slug = base if attempt == 0 else f"{base}-{secrets.token_hex(3)}"
+            post_id = await conn.fetchval(
+                "INSERT INTO posts (author_id, title, slug, content, excerpt, published, "
+                "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) "
+                "ON CONFLICT (slug) DO NOTHING RETURNING id",
+                user_id,
+                title,
+                slug,
+                content,
+                content[:EXCERPT_LENGTH],
+                published,
+                db.bind_time(now),
+            )
+            if post_id is not None:
+                break
+        if post_id is None:
+            return problem(500, "No free slug")
+        for tag_id in tag_ids:
+            await conn.fetch(
+                "INSERT INTO post_tags (post_id, tag_id) VALUES ($1, $2)", post_id, tag_id
+            )
+    author = users[0]
+    body = {
+        "id": post_id,
+        "title": title,
+        "slug": slug,
+        "published": published,
+        "author": {
+            "id": author[0],
+            "username": author[1],
+            "bio": author[2],
+            "created_at": db.time(author[3]),
+        },
+        "tags": tags,
+        "created_at": now,
+        "updated_at": now,
+        "content": content,
+    }
+    return json_response(body, 201, {"location": f"/api/v1/posts/{post_id}"})
+
+
+async def _get_or_create_tags(db: Database, conn: Connection, names: list[str]) -> list[int]:
+    if not names:
+        return []
+    rows_of_names = ", ".join(f"(${i})" for i in range(1, len(names) + 1))
+    await conn.fetch(
+        f"INSERT INTO tags (name) VALUES {rows_of_names} ON CONFLICT DO NOTHING",
+        *names,
+    )
+    if db.is_sqlite:
+        in_list = _marks(len(names))
+        rows = await conn.fetch(f"SELECT id FROM tags WHERE name IN ({in_list})", *names)
+    else:
+        rows = await conn.fetch("SELECT id FROM tags WHERE name = ANY($1::text[])", names)
+    return sorted(row[0] for row in rows)
+
+
+async def health(_: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+# The application ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """What the migrations have made so far, for the parts that are being added."""
+
+    post_stats: bool  # the trigger-kept published count
+    password_changed_at: bool  # tokens older than the last password change are refused
+
+    @classmethod
+    async def read(cls, db: Database) -> Schema:
+        if db.is_sqlite:
+            tables = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1"
+            columns = "SELECT count(*) FROM pragma_table_info($1) WHERE name = $2"
+        else:
+            tables = (
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_schema = current_schema() AND table_name = $1"
+            )
+            columns = (
+                "SELECT count(*) FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2"
+            )
+        return cls(
+            post_stats=bool(await db.fetchval(tables, "post_stats")),
+            password_changed_at=bool(await db.fetchval(columns, "users", "password_changed_at")),
+        )
+
+
+@asynccontextmanager
+async def open_database(url: str) -> AsyncIterator[Database]:
+    if url.startswith("sqlite"):
+        sqlite_db = SqliteDatabase(url.split(":///", 1)[1], size=SQLITE_CONNECTIONS)
+        await sqlite_db.open()
+        try:
+            yield sqlite_db
+        finally:
+            await sqlite_db.close()
+        return
+    async with asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE) as pool:
+        yield PostgresDatabase(pool)
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    rounds = int(os.environ.get("BCRYPT_ROUNDS", "12"))
+    app.state.secret = os.environ["SECRET_KEY"]
+    app.state.crypt = CryptContext(schemes=["bcrypt"], bcrypt__rounds=rounds)
+    app.state.dummy_hash = app.state.crypt.hash("reference-dummy-password")
+    async with open_database(os.environ["BENCH_REF_DATABASE_URL"]) as db:
+        app.state.db = db
+        app.state.schema = await Schema.read(db)
+        yield
+
+
+app = Starlette(
+    routes=[
+        Route("/health", health),
+        Route("/api/v1/auth/token", login, methods=["POST"]),
+        Route("/api/v1/posts", list_posts),
+        Route("/api/v1/posts", create_post, methods=["POST"]),
+        Route("/api/v1/posts/{post_id:int}", get_post),
+    ],
+    lifespan=lifespan,
+)
