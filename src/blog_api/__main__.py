@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="blog-api", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("serve", help="serve the API on HOST:PORT")
-    run.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")))
+    run.add_argument("--workers", type=int, help="Uvicorn worker processes (default: WORKERS)")
     commands.add_parser(
         "create-superuser",
         help="create a superuser from SUPERUSER_EMAIL, SUPERUSER_USERNAME, SUPERUSER_PASSWORD "
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return serve(args.workers)
+        return serve(args.workers or get_settings().workers)
     return create_superuser()
 
 

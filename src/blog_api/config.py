@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = ["http://localhost:5173"]
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1)
     log_level: str = "info"
 
     # Connection pool (PostgreSQL; SQLite uses SQLAlchemy's defaults for aiosqlite).
