@@ -18,8 +18,12 @@ from sqlalchemy.exc import OperationalError
 
 from blog_api.config import Settings
 from blog_api.db import Access, transaction
+from blog_api.errors import AuthenticationError
 from blog_api.main import create_app
 from blog_api.models import User
+from blog_api.repositories import PostRepository, TagRepository
+from blog_api.schemas.posts import PostCreate
+from blog_api.services import PostService
 from tests.conftest import PASSWORD, PostFactory, UserFactory, auth_headers
 
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
@@ -297,22 +301,57 @@ async def test_login_and_password_checks_hold_no_connection_while_hashing(
     assert checked_out == [0, 0], "no connection is held while a password is checked"
 
 
+class _DeadlockError(Exception):
+    """What PostgreSQL's driver raises for a deadlock: the SQLSTATE is what counts."""
+
+    sqlstate = "40P01"
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [Exception("database is locked"), _DeadlockError("deadlock detected")],
+    ids=["SQLite busy", "PostgreSQL deadlock"],
+)
 async def test_database_conflicts_are_503_with_retry_after(
-    client: AsyncClient, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
+    client: AsyncClient, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch, cause: Exception
 ) -> None:
     user = await make_user("busy")
     from blog_api.repositories import PostRepository
 
-    async def locked(self: Any, obj: Any) -> Any:
-        raise OperationalError("INSERT", {}, Exception("database is locked"))
+    async def conflicting(self: Any, obj: Any) -> Any:
+        raise OperationalError("INSERT", {}, cause)
 
-    monkeypatch.setattr(PostRepository, "add", locked)
+    monkeypatch.setattr(PostRepository, "add", conflicting)
     response = await client.post(
         "/api/v1/posts", headers=user["headers"], json={"title": "t", "content": "c"}
     )
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
     assert response.headers["content-type"] == "application/problem+json"
+    monkeypatch.undo()
+    mine = await client.get("/api/v1/users/me/posts", headers=user["headers"])
+    assert mine.json()["total"] == 0
+
+
+async def test_a_post_whose_author_was_deleted_meanwhile_is_401_and_not_stored(
+    app: FastAPI, client: AsyncClient, make_user: UserFactory
+) -> None:
+    """Authentication hands services a snapshot; the account can go before the insert."""
+    user = await make_user("gone_soon")
+    async with transaction(app.state.session_factory, Access.READ) as session:
+        snapshot = await session.get(User, user["id"])
+    assert snapshot is not None
+    assert (await client.delete("/api/v1/users/me", headers=user["headers"])).status_code == 204
+
+    async def create_as_snapshot() -> None:
+        async with transaction(app.state.session_factory, Access.WRITE) as session:
+            service = PostService(PostRepository(session), TagRepository(session))
+            await service.create(snapshot, PostCreate(title="orphan", content="c", tags=["x"]))
+
+    with pytest.raises(AuthenticationError):
+        await create_as_snapshot()
+    assert (await client.get("/api/v1/posts")).json()["total"] == 0
+    assert (await client.get("/api/v1/tags")).json()["total"] == 0
 
 
 async def test_500_answers_carry_cors_and_request_id(settings: Settings, migrated: str) -> None:

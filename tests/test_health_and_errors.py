@@ -175,6 +175,8 @@ async def test_openapi_has_unique_operation_ids_and_problem_schemas(client: Asyn
     create = schema["paths"]["/api/v1/users"]["post"]
     assert "application/problem+json" in create["responses"]["409"]["content"]
     assert "HTTPValidationError" not in schema["components"]["schemas"]
+    tag_count = schema["components"]["schemas"]["TagCount"]["properties"]
+    assert set(tag_count) == {"name", "post_count"}
     docs = await client.get("/docs")
     assert docs.status_code == 200
 

@@ -19,7 +19,7 @@ from blog_api.db import Access, ping, transaction
 from blog_api.errors import AuthenticationError
 from blog_api.models import MAX_ID, User
 from blog_api.repositories import PostRepository, TagRepository, UserRepository
-from blog_api.security import PasswordHasher, TokenCodec
+from blog_api.security import PasswordHasher
 from blog_api.services import AuthService, PostService, TagService, UserService
 from blog_api.services.auth import UserStore
 
@@ -55,13 +55,7 @@ async def get_hasher(request: Request) -> PasswordHasher:
     return hasher
 
 
-async def get_token_codec(request: Request) -> TokenCodec:
-    codec: TokenCodec = request.app.state.token_codec
-    return codec
-
-
 HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
-TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]
 
 
 async def get_user_repository(session: SessionDep) -> UserRepository:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
@@ -41,41 +41,25 @@ class BaseRepository(Generic[ModelT]):
         return await self.session.get(self.model, id_, with_for_update=True, populate_existing=True)
 
     async def paginate(
-        self, stmt: AnySelect, *, page: int, per_page: int, options: Sequence[ORMOption] = ()
-    ) -> tuple[Sequence[Any], int]:
-        """One page of entities from `stmt` (already ordered) and the exact total.
-
-        `options` (eager loads) apply to the page only, not to the count.
-        """
-        return await self.page_with_total(
-            stmt, await self.count(stmt), page=page, per_page=per_page, options=options
-        )
-
-    async def page_with_total(
         self,
         stmt: AnySelect,
-        total: int,
         *,
         page: int,
         per_page: int,
+        total: int | None = None,
         options: Sequence[ORMOption] = (),
     ) -> tuple[Sequence[Any], int]:
-        """As `paginate`, when the total is already known."""
+        """One page of entities from `stmt` (already ordered) and the exact total.
+
+        The total is counted over the same filters unless the caller already knows it (a count
+        the database keeps). `options` (eager loads) apply to the page only.
+        """
+        if total is None:
+            total = await self.count(stmt)
         if _past_the_end(page, per_page, total):
             return [], total
         page_stmt = _page_of(stmt, page, per_page).options(*options)
-        rows = (await self.session.scalars(page_stmt)).all()
-        return rows, total
-
-    async def paginate_rows(
-        self, stmt: AnySelect, *, page: int, per_page: int
-    ) -> tuple[Sequence[Row[Any]], int]:
-        """As `paginate`, for statements that select columns rather than one entity."""
-        total = await self.count(stmt)
-        if _past_the_end(page, per_page, total):
-            return [], total
-        rows = (await self.session.execute(_page_of(stmt, page, per_page))).all()
-        return rows, total
+        return (await self.session.scalars(page_stmt)).all(), total
 
     async def count(self, stmt: AnySelect) -> int:
         """How many rows `stmt` selects: counted over it, without its ORDER BY, as a subquery."""

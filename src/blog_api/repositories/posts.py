@@ -156,8 +156,8 @@ class PostRepository(BaseRepository[Post]):
                 select(PostStats.published_posts).where(PostStats.id == 1)
             )
             if total is not None:
-                return await self.page_with_total(
-                    stmt, total, page=page, per_page=per_page, options=SUMMARY
+                return await self.paginate(
+                    stmt, page=page, per_page=per_page, total=total, options=SUMMARY
                 )
         return await self.paginate(stmt, page=page, per_page=per_page, options=SUMMARY)
 

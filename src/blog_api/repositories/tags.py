@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from blog_api.models import Tag
@@ -32,14 +31,14 @@ class TagRepository(BaseRepository[Tag]):
         found = await self.session.scalars(select(Tag).where(Tag.name.in_(ordered)))
         return sorted(found, key=lambda tag: tag.name)
 
-    async def popular(self, *, page: int, per_page: int) -> tuple[Sequence[Row[Any]], int]:
+    async def popular(self, *, page: int, per_page: int) -> tuple[Sequence[Tag], int]:
         """Tags on at least one published post, with that count: most used first, then by name.
 
         The counts are kept by triggers; no link is read.
         """
         stmt = (
-            select(Tag.name, Tag.published_posts.label("post_count"))
+            select(Tag)
             .where(Tag.published_posts > 0)
             .order_by(Tag.published_posts.desc(), Tag.name)
         )
-        return await self.paginate_rows(stmt, page=page, per_page=per_page)
+        return await self.paginate(stmt, page=page, per_page=per_page)
