@@ -5,10 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_SERVER ?= postgresql://postgres@127.0.0.1:5432
-TEST_PG_URL ?= $(PG_SERVER)/blog_api_test
+# A database name of this run's own, so that checkouts sharing a server never collide; the
+# suite creates it and drops it when it ends.
+RUN_ID := $(shell date +%Y%m%d%H%M%S)_$(shell od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
+TEST_PG_URL ?= $(PG_SERVER)/blog_api_test_$(RUN_ID)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate revision downgrade test test-pg lint fmt superuser bench clean
+.PHONY: help fuzz install run migrate revision downgrade test test-pg lint fmt superuser bench soak client realworld clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -37,7 +40,7 @@ downgrade: install ## undo the last migration
 test: install ## run the test suite on SQLite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-pg: install ## run the test suite on PostgreSQL (a database of its own on 127.0.0.1:5432)
+test-pg: install ## run the test suite on PostgreSQL (a database of this run on 127.0.0.1:5432)
 	TEST_DATABASE_URL=$(TEST_PG_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install ## ruff, mypy and the layer contract
@@ -53,11 +56,34 @@ fmt: install ## format and fix what ruff can
 superuser: install migrate ## create a superuser (SUPERUSER_EMAIL, SUPERUSER_USERNAME, SUPERUSER_PASSWORD)
 	$(BIN)/python -m blog_api create-superuser
 
-bench: install ## benchmark the app against bench/reference.py (BENCH_DB=sqlite, BENCH_POSTS=10000)
+fuzz: install ## schemathesis over every operation of a served app (FUZZ_DB=sqlite|postgresql, FUZZ_MAX_TIME=120)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,fuzz]"
+	$(BIN)/python -m fuzz
+
+soak: install ## mixed load, 32 clients, killed backends, then every write checked (SOAK_DB, SOAK_SECONDS=600)
+	$(BIN)/python -m bench.soak
+
+bench: install ## benchmark the app against bench/reference.py (BENCH_DB=postgresql|sqlite, BENCH_POSTS=100000)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
 	$(BIN)/python -m bench
 
+CLIENT_STAMP := client/node_modules/.installed
+
+$(CLIENT_STAMP): client/package.json client/package-lock.json
+	cd client && npm ci --no-audit --no-fund
+	touch $(CLIENT_STAMP)
+
+client: install $(CLIENT_STAMP) ## generate the TypeScript client from the OpenAPI document; type-check it
+	$(BIN)/python -m blog_api openapi > client/openapi.json
+	cd client && npm run --silent generate && npm run --silent check
+	@echo "client/src/schema.d.ts: generated from /openapi.json; client/src/usage.ts compiles against it"
+
+realworld: install ## run the RealWorld API test suite (newman) against the /api face on a fresh SQLite database
+	tests/realworld/run-suite.sh
+
 clean: ## remove the virtual environment, caches and the local SQLite database
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache src/*.egg-info
+	rm -rf client/node_modules client/openapi.json client/src/schema.d.ts
+	rm -rf tests/realworld/node_modules tests/realworld/.work
 	rm -f blog.db blog.db-shm blog.db-wal
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -30,6 +30,8 @@ BURST_LOGINS = 16
 SEARCH_TAG = "python"
 MID_WALK_PAGE = 10  # the cursor scenario reads the page after this many pages of scrolling
 RANDOM_POSTS = 1000
+# The RealWorld face's global list, as a front-end's home page asks for it.
+REALWORLD_LIST = "/api/articles?limit=20"
 # For the text search: with 32 requests of a few hundred ms each in flight, one request could
 # outlast a 5 s run, and the run would measure the queue rather than the server.
 SLOW_CONNECTIONS = 8
@@ -166,6 +168,12 @@ def plan(settings: BenchSettings, app: Server, data: seed.Dataset) -> list[Scena
             "get",
             list_path("deep_cursor", {"cursor": before_deep["next_cursor"]}),
         ),
+        Scenario(
+            "realworld",
+            f"RealWorld list, {REALWORLD_LIST}",
+            "get",
+            (str(wrk.paths_file("realworld", [REALWORLD_LIST])),),
+        ),
     ]
 
 
@@ -183,6 +191,8 @@ def self_check(
     if deep_page.json()["items"] != deep_cursor.json()["items"]:
         check.failures.append("the deep page and the cursor to the same position differ")
     for path in (
+        "/api/articles?limit=7&offset=13",
+        "/api/articles?offset=99999999",
         "/api/v1/posts?per_page=7&page=3",
         "/api/v1/posts?page=99999999",
         "/api/v1/posts?author=user00007&per_page=5",
@@ -204,6 +214,51 @@ def self_check(
     check.raise_on_failure()
     print(f"self-check: the reference answers as the app does ({check.checked} checks)", flush=True)
     return tokens
+
+
+def social_scenarios(
+    app: Server, reference: Server, data: seed.Dataset, tokens: tuple[str, str]
+) -> list[Scenario]:
+    """What a SPA shows a logged-in reader: one post with their `favorited` flag and its first
+    page of comments, and their /feed (LOGIN_USER follows seed.FOLLOWS_PER_USER users) in
+    cursor mode. Checked against the reference first, each server with its own token."""
+    app_token, ref_token = tokens
+    ids = random_post_ids(data)
+    posts_file = wrk.paths_file("post_viewer", [f"/api/v1/posts/{i}" for i in ids])
+    comments_file = wrk.paths_file("comments", [f"/api/v1/posts/{i}/comments" for i in ids])
+    first = call(app, "GET", "/api/v1/feed", token=app_token).json()
+    if first.get("next_cursor") is None:
+        raise SystemExit("the feed has a single page: raise BENCH_POSTS")
+    feed_file = wrk.paths_file(
+        "feed", [f"/api/v1/feed?{urlencode({'cursor': first['next_cursor']})}"]
+    )
+    check = SelfCheck(app, reference)
+    for post_id in ids[::40]:
+        check.get(f"/api/v1/posts/{post_id}", tokens)
+        check.get(f"/api/v1/posts/{post_id}/comments")
+    check.walk("/api/v1/feed?per_page=7", pages=3, tokens=tokens)
+    check.get(Path(feed_file).read_text().strip(), tokens)
+    check.raise_on_failure()
+    print(f"self-check: social scenarios answer alike ({check.checked} checks)", flush=True)
+    return [
+        Scenario(
+            "post_viewer",
+            f"one post, logged-in viewer ({RANDOM_POSTS} ids)",
+            "get_auth",
+            (app_token, str(posts_file)),
+            (ref_token, str(posts_file)),
+        ),
+        Scenario(
+            "comments", "its first page of comments (page mode)", "get", (str(comments_file),)
+        ),
+        Scenario(
+            "feed",
+            f"/feed following {seed.FOLLOWS_PER_USER} users, cursor mode",
+            "get_auth",
+            (app_token, str(feed_file)),
+            (ref_token, str(feed_file)),
+        ),
+    ]
 
 
 def scenario_args(scenarios: list[Scenario], key: str) -> str:
@@ -302,6 +357,26 @@ def login_burst(settings: BenchSettings, servers: tuple[Server, Server]) -> Burs
     return result
 
 
+MIXED_SECONDS = 10
+MIXED_CLIENTS = 32
+
+
+def mixed_writes(settings: BenchSettings, app: Server, token: str) -> dict[str, object]:
+    """32 clients creating (shared tags), publishing, editing and deleting posts for 10 s:
+    the app alone (the reference has no PATCH or DELETE)."""
+    command = [
+        "taskset", "-c", wrk.CLIENT_CPU, sys.executable, "-m", "bench.mixed",
+        str(app.port), token, str(MIXED_SECONDS), str(MIXED_CLIENTS),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=PROJECT_DIR)
+    if done.returncode != 0:
+        raise RuntimeError(f"the mixed writes failed:\n{done.stderr}")
+    run: dict[str, object] = json.loads(done.stdout)
+    print(f"  {'mixed':<12} app       {run}", flush=True)
+    quiesce(settings, app)
+    return run
+
+
 # The run ------------------------------------------------------------------------------------
 
 
@@ -333,6 +408,7 @@ def main() -> None:
         servers = (app, ref)
         scenarios = plan(settings, app, data)
         app_token, ref_token = self_check(settings, app, ref, scenarios)
+        scenarios.extend(social_scenarios(app, ref, data, (app_token, ref_token)))
         tags = ",".join(seed.TAG_NAMES)
         scenarios.append(
             Scenario(
@@ -346,6 +422,8 @@ def main() -> None:
         for scenario in scenarios:
             if settings.wants(scenario.key):
                 results.scenarios.append(measure(settings, scenario, servers))
+        if settings.wants("mixed"):
+            results.mixed = mixed_writes(settings, app, app_token)
         if settings.wants("logins"):
             results.burst = login_burst(settings, servers)
     if any(s.errors for s in results.scenarios):

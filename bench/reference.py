@@ -7,7 +7,8 @@ so the ratio app/reference is what the app's layers cost on the same database wo
 
 Where the SQL differs from what the app sends, it is on purpose, the most direct form:
 - reads run without BEGIN/COMMIT (one statement is its own transaction);
-- the unfiltered total is read from `post_stats` when that table exists, else counted;
+- the unfiltered total is the sum of the published-posts counter's rows, else counted;
+- counts are sums over the counter rows, per post, in the page's query;
 - a tag filter is a join on `post_tags` rather than `id IN (subquery)`.
 
 A login checks the password in a worker thread (anyio's default pool, one thread per login),
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import os
 import re
 import secrets
@@ -47,9 +49,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from blog_api.rules import excerpt
+
 MAX_PER_PAGE = 100
-EXCERPT_LENGTH = 200
-TOKEN_MINUTES = 30
+TOKEN_MINUTES = 15
+REFRESH_DAYS = 30
 POOL_SIZE = 20  # the app's pool_size + max_overflow
 SQLITE_CONNECTIONS = 8  # each aiosqlite connection is a thread of its own
 SQLITE_BUSY_SECONDS = 30
@@ -219,31 +223,54 @@ class BadRequest(Exception):  # noqa: N818
         self.detail = detail
 
 
-# One SELECT list for the post (p) and its author (u), in the order the JSON wants them.
+def _count(name: str) -> str:
+    return (
+        f"(SELECT coalesce(sum(delta), 0) FROM counter_deltas WHERE name = '{name}' AND key = p.id)"
+    )
+
+
+# One SELECT list for the post (p), its author (u) and its counts, in the JSON's order.
 POST_COLUMNS = (
-    "p.id, p.title, p.slug, p.published, p.created_at, p.updated_at, "
-    "u.id, u.username, u.bio, u.created_at"
+    "p.id, p.title, p.slug, p.description, p.published, p.published_at, "
+    "u.id, u.username, u.bio, u.image, u.created_at, "
+    f"{_count('post_favorites')}, {_count('post_comments')}, p.created_at, p.updated_at, "
+    "p.title_key"
 )
 
 
-def post_json(db: Database, row: Sequence[Any], tags: list[str], body_name: str) -> dict[str, Any]:
-    """A PostSummary (body_name "excerpt") or a Post ("content"): the body is the last column."""
+def post_json(
+    db: Database, row: Sequence[Any], tags: list[str], body_name: str, favorited: bool = False
+) -> dict[str, Any]:
+    """A PostSummary (body_name "excerpt") or a Post ("content"): the body is column 16.
+    An anonymous reader has favorited nothing."""
     return {
         "id": row[0],
         "title": row[1],
         "slug": row[2],
-        "published": bool(row[3]),
+        "description": row[3],
+        "published": bool(row[4]),
+        "published_at": None if row[5] is None else db.time(row[5]),
         "author": {
             "id": row[6],
             "username": row[7],
             "bio": row[8],
-            "created_at": db.time(row[9]),
+            "image": row[9],
+            "created_at": db.time(row[10]),
         },
         "tags": tags,
-        "created_at": db.time(row[4]),
-        "updated_at": db.time(row[5]),
-        body_name: row[10],
+        "favorites_count": row[11],
+        "comments_count": row[12],
+        "favorited": favorited,
+        "created_at": db.time(row[13]),
+        "updated_at": db.time(row[14]),
+        body_name: row[16],
     }
+
+
+def _sort_value(db: Database, row: Sequence[Any], column: str) -> Any:
+    """The row's value of a sort column, as a cursor holds it."""
+    index = {"published_at": 5, "created_at": 13, "title_key": 15}[column]
+    return row[index] if column == "title_key" else db.time(row[index])
 
 
 async def tags_of(db: Database, post_ids: list[int]) -> dict[int, list[str]]:
@@ -266,29 +293,31 @@ async def tags_of(db: Database, post_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-# Cursors: base64url (no padding) of compact JSON {"s": sort, "k": [value, id]} --------------
+# Cursors: base64url (no padding) of compact JSON {"l": "posts", "s": sort, "k": [value, id]}
 
 SORTS = {
     # sort: (column, descending)
+    "-published_at": ("published_at", True),
+    "published_at": ("published_at", False),
     "-created_at": ("created_at", True),
     "created_at": ("created_at", False),
-    "title": ("title", False),
-    "-title": ("title", True),
+    "title": ("title_key", False),
+    "-title": ("title_key", True),
 }
 
 
 def encode_cursor(sort: str, value: Any, row_id: int) -> str:
-    raw = orjson.dumps({"s": sort, "k": [value, row_id]}, option=orjson.OPT_UTC_Z)
+    raw = orjson.dumps({"l": "posts", "s": sort, "k": [value, row_id]}, option=orjson.OPT_UTC_Z)
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
 def decode_cursor(cursor: str, sort: str) -> tuple[str, int]:
     try:
         data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        made_for, (value, row_id) = data["s"], data["k"]
-    except (binascii.Error, ValueError, KeyError, TypeError):
+        made_for, (value, row_id) = (data["l"], data["s"]), data["k"]
+    except (binascii.Error, ValueError, KeyError, TypeError, RecursionError):
         raise BadRequest(422, "The cursor is malformed") from None
-    if made_for != sort or not isinstance(value, str) or not isinstance(row_id, int):
+    if made_for != ("posts", sort) or not isinstance(value, str) or not isinstance(row_id, int):
         raise BadRequest(422, "The cursor is malformed or made for another sort")
     return value, row_id
 
@@ -314,7 +343,7 @@ class ListRequest:
 
     @classmethod
     def parse(cls, params: dict[str, str]) -> ListRequest:
-        sort = params.get("sort", "-created_at")
+        sort = params.get("sort", "-published_at")
         if sort not in SORTS:
             raise BadRequest(422, "Unknown sort")
         cursor = params.get("cursor")
@@ -388,22 +417,35 @@ def _filters(db: Database, req: ListRequest) -> Where:
 
 async def _total(request: Request, req: ListRequest, where: Where) -> int:
     db: Database = request.app.state.db
-    if req.filtered or not request.app.state.schema.post_stats:
+    if req.filtered:
         sql = f"SELECT count(*) FROM posts p{where.sql}"
         total: int = await db.fetchval(sql, *where.args)
     else:
-        total = await db.fetchval("SELECT published_posts FROM post_stats WHERE id = 1")
+        total = await db.fetchval(
+            "SELECT coalesce(sum(delta), 0) FROM counter_deltas "
+            "WHERE name = 'published_posts' AND key = 0"
+        )
     return total
 
 
+def _favorited(viewer: str) -> str:
+    """Whether the viewer (a bound parameter) favorited the post p."""
+    return f"EXISTS (SELECT 1 FROM favorites f WHERE f.user_id = {viewer} AND f.post_id = p.id)"
+
+
 async def _page_rows(
-    db: Database, req: ListRequest, where: Where, limit: int, offset: int
+    db: Database,
+    req: ListRequest,
+    where: Where,
+    limit: int,
+    offset: int,
+    viewer: str | None = None,
 ) -> Sequence[Sequence[Any]]:
     column, descending = SORTS[req.sort]
     direction = "DESC" if descending else "ASC"
     if req.after is not None:
         value, row_id = req.after
-        key = db.bind_time(datetime.fromisoformat(value)) if column == "created_at" else value
+        key = value if column == "title_key" else db.bind_time(datetime.fromisoformat(value))
         where.conditions.append(
             f"(p.{column}, p.id) {'<' if descending else '>'} "
             f"({where.bind(key)}, {where.bind(row_id)})"
@@ -412,35 +454,65 @@ async def _page_rows(
     if offset:
         window += f" OFFSET {where.bind(offset)}"
     sql = (
-        f"SELECT {POST_COLUMNS}, p.excerpt FROM posts p JOIN users u ON u.id = p.author_id"
+        f"SELECT {POST_COLUMNS}, p.excerpt{'' if viewer is None else ', ' + _favorited(viewer)} "
+        "FROM posts p JOIN users u ON u.id = p.author_id"
         f"{where.sql} ORDER BY p.{column} {direction}, p.id {direction} {window}"
     )
     return await db.fetch(sql, *where.args)
 
 
 async def list_posts(request: Request) -> Response:
+    return await _list(request, dict(request.query_params), None)
+
+
+async def feed(request: Request) -> Response:
+    """GET /api/v1/feed: published posts by the authors the caller follows, -published_at."""
+    viewer = await _viewer(request)
+    if isinstance(viewer, Response):
+        return viewer
+    if viewer is None:
+        return problem(401, "Not authenticated")
+    params = {k: v for k, v in request.query_params.items() if k != "sort"}
+    return await _list(request, params, viewer)
+
+
+async def _list(request: Request, params: dict[str, str], feed_of: int | None) -> Response:
     db: Database = request.app.state.db
     try:
-        req = ListRequest.parse(dict(request.query_params))
+        req = ListRequest.parse(params)
     except BadRequest as exc:
         return problem(exc.status, exc.detail)
     where = _filters(db, req)
+    viewer = None
+    if feed_of is not None:
+        viewer = where.bind(feed_of)
+        where.conditions.append(
+            f"p.author_id IN (SELECT followed_id FROM follows WHERE follower_id = {viewer})"
+        )
     if req.page is None:  # cursor mode: one row more than a page tells whether there is more
         total = None
-        rows = await _page_rows(db, req, where, req.per_page + 1, 0)
+        rows = await _page_rows(db, req, where, req.per_page + 1, 0, viewer)
         more = len(rows) > req.per_page
         rows = rows[: req.per_page]
     else:  # page mode: the total, then the page (none past the end)
-        total = await _total(request, req, where)
+        if feed_of is None:
+            total = await _total(request, req, where)
+        else:
+            total = await db.fetchval(f"SELECT count(*) FROM posts p{where.sql}", *where.args)
         offset = (req.page - 1) * req.per_page
-        rows = await _page_rows(db, req, where, req.per_page, offset) if offset < total else []
+        rows = (
+            await _page_rows(db, req, where, req.per_page, offset, viewer) if offset < total else []
+        )
         more = offset + len(rows) < total
     tags = await tags_of(db, [row[0] for row in rows])
-    items = [post_json(db, row, tags[row[0]], "excerpt") for row in rows]
+    items = [
+        post_json(db, row, tags[row[0]], "excerpt", viewer is not None and bool(row[17]))
+        for row in rows
+    ]
     next_cursor = None
     if more and items:
-        column = SORTS[req.sort][0]
-        next_cursor = encode_cursor(req.sort, items[-1][column], items[-1]["id"])
+        value = _sort_value(db, rows[-1], SORTS[req.sort][0])
+        next_cursor = encode_cursor(req.sort, value, items[-1]["id"])
     return json_response(
         {
             "items": items,
@@ -456,15 +528,119 @@ async def list_posts(request: Request) -> Response:
 async def get_post(request: Request) -> Response:
     db: Database = request.app.state.db
     post_id: int = request.path_params["post_id"]
+    viewer = await _viewer(request)
+    if isinstance(viewer, Response):
+        return viewer
+    favorited = "FALSE" if viewer is None else _favorited("$2")
     rows = await db.fetch(
-        f"SELECT {POST_COLUMNS}, p.content FROM posts p JOIN users u ON u.id = p.author_id "
+        f"SELECT {POST_COLUMNS}, p.content, {favorited} "
+        "FROM posts p JOIN users u ON u.id = p.author_id "
         "WHERE p.id = $1 AND p.published = TRUE",
         post_id,
+        *([] if viewer is None else [viewer]),
     )
     if not rows:
         return problem(404, f"Post {post_id} not found")
     tags = await tags_of(db, [post_id])
-    return json_response(post_json(db, rows[0], tags[post_id], "content"))
+    return json_response(post_json(db, rows[0], tags[post_id], "content", bool(rows[0][17])))
+
+
+async def _viewer(request: Request) -> int | Response | None:
+    """The caller's user id from a bearer token (None without one), checked as the app checks
+    it: a valid signature and expiry, a user that exists, is active, and has not changed their
+    password since the token was issued; else a 401 (403 when inactive)."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return problem(401, "Not authenticated")
+    try:
+        claims = jwt.decode(
+            token,
+            request.app.state.secret,
+            algorithms=["HS256"],
+            options={"require": ["sub", "exp", "iat"]},
+        )
+        user_id = int(claims["sub"])
+    except (jwt.PyJWTError, ValueError):
+        return problem(401, "The access token is invalid or expired")
+    db: Database = request.app.state.db
+    rows = await db.fetch("SELECT is_active, password_changed_at FROM users WHERE id = $1", user_id)
+    if not rows:
+        return problem(401, "The access token's user no longer exists")
+    if claims["iat"] < int(db.time(rows[0][1]).timestamp()):
+        return problem(401, "The access token predates the last password change")
+    if not rows[0][0]:
+        return problem(403, "This account is inactive")
+    return user_id
+
+
+async def list_comments(request: Request) -> Response:
+    """GET /api/v1/posts/{id}/comments: a page of a published post's comments, oldest first,
+    the total from the post's counter."""
+    db: Database = request.app.state.db
+    post_id: int = request.path_params["post_id"]
+    try:
+        per_page = _int_param(dict(request.query_params), "per_page", 20, MAX_PER_PAGE)
+        page = _int_param(dict(request.query_params), "page", 1)
+    except BadRequest as exc:
+        return problem(exc.status, exc.detail)
+    if not await db.fetch("SELECT 1 FROM posts WHERE id = $1 AND published = TRUE", post_id):
+        return problem(404, f"Post {post_id} not found")
+    total = int(
+        await db.fetchval(
+            "SELECT coalesce(sum(delta), 0) FROM counter_deltas "
+            "WHERE name = 'post_comments' AND key = $1",
+            post_id,
+        )
+    )
+    offset = (page - 1) * per_page
+    rows: Sequence[Sequence[Any]] = []
+    if offset < total:
+        rows = await db.fetch(
+            "SELECT c.id, c.post_id, c.body, u.id, u.username, u.bio, u.image, u.created_at, "
+            "c.created_at, c.updated_at FROM comments c JOIN users u ON u.id = c.author_id "
+            "WHERE c.post_id = $1 ORDER BY c.created_at, c.id LIMIT $2 OFFSET $3",
+            post_id,
+            per_page,
+            offset,
+        )
+    items = [
+        {
+            "id": row[0],
+            "post_id": row[1],
+            "body": row[2],
+            "author": {
+                "id": row[3],
+                "username": row[4],
+                "bio": row[5],
+                "image": row[6],
+                "created_at": db.time(row[7]),
+            },
+            "created_at": db.time(row[8]),
+            "updated_at": db.time(row[9]),
+        }
+        for row in rows
+    ]
+    next_cursor = None
+    if items and offset + len(items) < total:
+        last = items[-1]
+        raw = orjson.dumps(
+            {"l": "comments", "s": "created_at", "k": [last["created_at"], last["id"]]},
+            option=orjson.OPT_UTC_Z,
+        )
+        next_cursor = base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    return json_response(
+        {
+            "items": items,
+            "total": total,
+            "page": page,
+            "per_page": per_page,
+            "pages": -(-total // per_page),
+            "next_cursor": next_cursor,
+        }
+    )
 
 
 async def login(request: Request) -> Response:
@@ -487,11 +663,25 @@ async def login(request: Request) -> Response:
     lifetime = timedelta(minutes=TOKEN_MINUTES)
     claims = {"sub": str(rows[0][0]), "iat": now, "exp": now + lifetime}
     token = jwt.encode(claims, request.app.state.secret, algorithm="HS256")
+    refresh = secrets.token_urlsafe(32)
+    refresh_lifetime = timedelta(days=REFRESH_DAYS)
+    async with db.transaction() as conn:
+        await conn.fetch(
+            "INSERT INTO refresh_tokens (user_id, family, token_hash, created_at, expires_at) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            rows[0][0],
+            uuid.uuid4().hex,
+            hashlib.sha256(refresh.encode()).hexdigest(),
+            db.bind_time(now),
+            db.bind_time(now + refresh_lifetime),
+        )
     return json_response(
         {
             "access_token": token,
             "token_type": "bearer",
             "expires_in": int(lifetime.total_seconds()),
+            "refresh_token": refresh,
+            "refresh_expires_in": int(refresh_lifetime.total_seconds()),
         }
     )
 
@@ -524,6 +714,7 @@ async def create_post(request: Request) -> Response:
         title = str(data["title"]).strip()
         content = str(data["content"])
         published = bool(data.get("published", False))
+        description = data.get("description")
         tags = sorted({str(name).strip().lower() for name in data.get("tags", [])})
     except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
         return problem(422, "Invalid post")
@@ -535,14 +726,14 @@ async def create_post(request: Request) -> Response:
     schema: Schema = request.app.state.schema
     changed = ", password_changed_at" if schema.password_changed_at else ""
     users = await db.fetch(
-        f"SELECT id, username, bio, created_at, is_active{changed} FROM users WHERE id = $1",
+        f"SELECT id, username, bio, image, created_at, is_active{changed} FROM users WHERE id = $1",
         user_id,
     )
     if not users:
         return problem(401, "The access token's user no longer exists")
-    if changed and claims["iat"] < int(db.time(users[0][5]).timestamp()):
+    if changed and claims["iat"] < int(db.time(users[0][6]).timestamp()):
         return problem(401, "The access token predates the last password change")
-    if not users[0][4]:
+    if not users[0][5]:
         return problem(403, "This account is inactive")
     now = datetime.now(UTC)
     async with db.transaction() as conn:
@@ -553,15 +744,19 @@ async def create_post(request: Request) -> Response:
         for attempt in range(8):
             slug = base if attempt == 0 else f"{base}-{secrets.token_hex(3)}"
             post_id = await conn.fetchval(
-                "INSERT INTO posts (author_id, title, slug, content, excerpt, published, "
-                "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) "
+                "INSERT INTO posts (author_id, title, title_key, slug, content, excerpt, "
+                "description, published, published_at, created_at, updated_at) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) "
                 "ON CONFLICT (slug) DO NOTHING RETURNING id",
                 user_id,
                 title,
+                title.casefold(),
                 slug,
                 content,
-                content[:EXCERPT_LENGTH],
+                excerpt(content),
+                description,
                 published,
+                db.bind_time(now) if published else None,
                 db.bind_time(now),
             )
             if post_id is not None:
@@ -577,14 +772,20 @@ async def create_post(request: Request) -> Response:
         "id": post_id,
         "title": title,
         "slug": slug,
+        "description": description,
         "published": published,
+        "published_at": now if published else None,
         "author": {
             "id": author[0],
             "username": author[1],
             "bio": author[2],
-            "created_at": db.time(author[3]),
+            "image": author[3],
+            "created_at": db.time(author[4]),
         },
         "tags": tags,
+        "favorites_count": 0,
+        "comments_count": 0,
+        "favorited": False,
         "created_at": now,
         "updated_at": now,
         "content": content,
@@ -608,6 +809,60 @@ async def _get_or_create_tags(db: Database, conn: Connection, names: list[str]) 
     return sorted(row[0] for row in rows)
 
 
+# The RealWorld face: GET /api/articles?limit=&offset= (no filter, anonymous) ----------------
+
+
+def _realworld_time(db: Database, value: Any) -> str:
+    """RealWorld timestamps: UTC, always with microseconds."""
+    return db.time(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+async def realworld_articles(request: Request) -> Response:
+    """The global article list of the RealWorld face, as an anonymous reader sees it: the total
+    from the published-posts counter, then one page (newest publication first) with each
+    article's favorites counter and its author, then the page's tags."""
+    db: Database = request.app.state.db
+    params = dict(request.query_params)
+    try:
+        limit = int(params.get("limit", "20"))
+        offset = int(params.get("offset", "0"))
+    except ValueError:
+        return json_response({"errors": {"limit": ["is not a number"]}}, 422)
+    if not (1 <= limit <= MAX_PER_PAGE and offset >= 0):
+        return json_response({"errors": {"limit": ["is out of range"]}}, 422)
+    total: int = await db.fetchval(
+        "SELECT coalesce(sum(delta), 0) FROM counter_deltas "
+        "WHERE name = 'published_posts' AND key = 0"
+    )
+    rows: Sequence[Sequence[Any]] = []
+    if offset < total:
+        rows = await db.fetch(
+            "SELECT p.id, p.slug, p.title, p.description, p.created_at, p.updated_at, "
+            "(SELECT coalesce(sum(delta), 0) FROM counter_deltas "
+            "WHERE name = 'post_favorites' AND key = p.id), u.username, u.bio, u.image "
+            "FROM posts p JOIN users u ON u.id = p.author_id WHERE p.published = TRUE "
+            "ORDER BY p.published_at DESC, p.id DESC LIMIT $1 OFFSET $2",
+            limit,
+            offset,
+        )
+    tags = await tags_of(db, [row[0] for row in rows])
+    articles = [
+        {
+            "slug": row[1],
+            "title": row[2],
+            "description": row[3] if row[3] is not None else "",
+            "tagList": tags[row[0]],
+            "createdAt": _realworld_time(db, row[4]),
+            "updatedAt": _realworld_time(db, row[5]),
+            "favorited": False,
+            "favoritesCount": int(row[6]),
+            "author": {"username": row[7], "bio": row[8], "image": row[9], "following": False},
+        }
+        for row in rows
+    ]
+    return json_response({"articles": articles, "articlesCount": int(total)})
+
+
 async def health(_: Request) -> Response:
     return json_response({"status": "ok"})
 
@@ -619,25 +874,18 @@ async def health(_: Request) -> Response:
 class Schema:
     """What the migrations have made so far, for the parts that are being added."""
 
-    post_stats: bool  # the trigger-kept published count
     password_changed_at: bool  # tokens older than the last password change are refused
 
     @classmethod
     async def read(cls, db: Database) -> Schema:
         if db.is_sqlite:
-            tables = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1"
             columns = "SELECT count(*) FROM pragma_table_info($1) WHERE name = $2"
         else:
-            tables = (
-                "SELECT count(*) FROM information_schema.tables "
-                "WHERE table_schema = current_schema() AND table_name = $1"
-            )
             columns = (
                 "SELECT count(*) FROM information_schema.columns "
                 "WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2"
             )
         return cls(
-            post_stats=bool(await db.fetchval(tables, "post_stats")),
             password_changed_at=bool(await db.fetchval(columns, "users", "password_changed_at")),
         )
 
@@ -675,6 +923,9 @@ app = Starlette(
         Route("/api/v1/posts", list_posts),
         Route("/api/v1/posts", create_post, methods=["POST"]),
         Route("/api/v1/posts/{post_id:int}", get_post),
+        Route("/api/v1/posts/{post_id:int}/comments", list_comments),
+        Route("/api/v1/feed", feed),
+        Route("/api/articles", realworld_articles),
     ],
     lifespan=lifespan,
 )

@@ -84,6 +84,7 @@ class Results:
     settings: BenchSettings
     scenarios: list[ScenarioResult] = field(default_factory=list)
     burst: BurstResult | None = None
+    mixed: dict[str, Any] | None = None  # bench/mixed.py's answer
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -169,6 +170,21 @@ def _rows(results: Results) -> list[tuple[str, ...]]:
                 f"{s.ratio:.2f}",
             )
         )
+    if results.mixed is not None:
+        m = results.mixed
+        rows.append(
+            (
+                f"mixed writes, {m['requests']} requests: create/publish/edit/delete (5xx: "
+                f"{m['errors_5xx']})",
+                f"{m['rps']:.0f}",
+                f"{m['p50_ms']:.1f} ms",
+                f"{m['p99_ms']:.1f} ms",
+                "",
+                "",
+                "",
+                "",
+            )
+        )
     if results.burst is not None:
         # The burst's row: logins per second, then /health's p99 and max during the burst.
         b = results.burst
@@ -223,9 +239,24 @@ def summary_lines(results: Results) -> list[str]:
                 f"{burst.get(side, 'lag_p99_ms'):.1f} ms, p50 {burst.get(side, 'lag_p50_ms'):.1f} "
                 f"ms (idle p50 {burst.get(side, 'idle_p50_ms'):.1f} ms)"
             )
+    if results.mixed is not None:
+        m = results.mixed
+        lines.append(
+            f"mixed writes: {m['requests']} requests in {m['seconds']:.0f} s, "
+            f"{m['errors_5xx']} x 5xx, {m['failed']} unanswered, p50 {m['p50_ms']:.1f} ms, "
+            f"p99 {m['p99_ms']:.1f} ms; statuses {m['statuses']}"
+        )
     one = results.scenario("post")
     if one is not None:
         lines.append(f"one-post ratio: {one.ratio:.2f}")
+    for key, label in (
+        ("post_viewer", "post page, logged in"),
+        ("comments", "first comment page"),
+        ("feed", "feed, cursor mode"),
+    ):
+        found = results.scenario(key)
+        if found is not None:
+            lines.append(f"{label} ratio: {found.ratio:.2f} (aim 0.5)")
     page1, cursor = results.scenario("page1"), results.scenario("cursor")
     if page1 is not None and cursor is not None and cursor.rps("app"):
         lines.append(

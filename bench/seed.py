@@ -25,6 +25,7 @@ import asyncpg
 from passlib.context import CryptContext
 
 from bench.settings import PROJECT_DIR, VENV_BIN, BenchSettings
+from blog_api.rules import excerpt
 
 SEED = 2026
 # The newest post; every timestamp falls in the year before it.
@@ -33,8 +34,8 @@ YEAR_SECONDS = 365 * 24 * 3600
 PUBLISHED_SHARE = 0.9
 SHARED_TIMESTAMP_SHARE = 0.1  # posts written at the very same instant as the one before
 WHOLE_SECOND_SHARE = 0.3  # timestamps without microseconds (printed without a fraction)
-EXCERPT_LENGTH = 200
 TAGS_PER_POST = 3
+DESCRIBED_SHARE = 0.5  # posts with a description
 
 # The word the `q` scenario searches for: in a minority of the posts, never in the vocabulary.
 RARE_WORD = "zeppelin"
@@ -74,12 +75,27 @@ VOCABULARY = (  # noqa: SIM905 (a paragraph reads better than 300 quoted words)
 TITLE_WORDS = [w for w in VOCABULARY if len(w) > 3]
 
 
+# The social rows: from a generator of their own, so that the posts stay what they were.
+SOCIAL_SEED = 2027
+FOLLOWS_PER_USER = 50
+MAX_FAVORITES_PER_POST = 50
+MAX_COMMENTS_PER_POST = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Social:
+    follows: list[tuple[Any, ...]]  # follower_id, followed_id, created_at
+    favorites: list[tuple[Any, ...]]  # user_id, post_id, created_at
+    comments: list[tuple[Any, ...]]  # id, post_id, author_id, body, created_at, updated_at
+
+
 @dataclass(frozen=True, slots=True)
 class Dataset:
     users: list[tuple[Any, ...]]  # id, email, username, hashed_password, bio, created, updated
     tags: list[tuple[int, str]]
-    posts: list[tuple[Any, ...]]  # id, author_id, title, slug, content, excerpt, published, c, u
+    posts: list[tuple[Any, ...]]  # POST_COLUMNS
     post_tags: list[tuple[int, int]]
+    social: Social
 
     @property
     def published(self) -> int:
@@ -98,7 +114,7 @@ USER_COLUMNS = (
 )  # fmt: skip
 POST_COLUMNS = (
     "id", "author_id", "title", "slug", "content", "excerpt", "published", "created_at",
-    "updated_at",
+    "updated_at", "published_at", "title_key", "description",
 )  # fmt: skip
 
 
@@ -197,6 +213,7 @@ def make_dataset(n_users: int, n_posts: int, password_hash: str) -> Dataset:
             created = _timestamp(rng, offset)
         title = " ".join(rng.sample(TITLE_WORDS, rng.randint(3, 7))).capitalize()
         content = _content(rng)
+        published = rng.random() < PUBLISHED_SHARE
         posts.append(
             (
                 post_id,
@@ -204,15 +221,56 @@ def make_dataset(n_users: int, n_posts: int, password_hash: str) -> Dataset:
                 title,
                 f"{_slugify(title)}-{post_id}",
                 content,
-                content[:EXCERPT_LENGTH],
-                rng.random() < PUBLISHED_SHARE,
+                excerpt(content),
+                published,
                 created,
                 _later(rng, created),
+                created if published else None,
+                title.casefold(),
+                _sentence(rng, rare=False) if rng.random() < DESCRIBED_SHARE else None,
             )
         )
         for tag_id in rng.sample(range(1, len(TAG_NAMES) + 1), TAGS_PER_POST):
             post_tags.append((post_id, tag_id))
-    return Dataset(users=users, tags=tags, posts=posts, post_tags=post_tags)
+    return Dataset(
+        users=users, tags=tags, posts=posts, post_tags=post_tags, social=make_social(users, posts)
+    )
+
+
+def make_social(users: list[tuple[Any, ...]], posts: list[tuple[Any, ...]]) -> Social:
+    """FOLLOWS_PER_USER follows per user; 0-50 favorites and 0-20 comments per published post,
+    made after the post (comment bodies from a pool of sentences, to keep this quick)."""
+    rng = random.Random(SOCIAL_SEED)
+    user_ids = [user[0] for user in users]
+    follows: list[tuple[Any, ...]] = []
+    for follower in user_ids:
+        followed = [u for u in rng.sample(user_ids, FOLLOWS_PER_USER + 1) if u != follower]
+        for user_id in followed[:FOLLOWS_PER_USER]:
+            follows.append((follower, user_id, _timestamp(rng, rng.random() * YEAR_SECONDS)))
+    bodies = [_sentence(rng, rare=False) for _ in range(1000)]
+    favorites: list[tuple[Any, ...]] = []
+    comments: list[tuple[Any, ...]] = []
+    published, created_at = POST_COLUMNS.index("published"), POST_COLUMNS.index("created_at")
+    for post in posts:
+        if not post[published]:
+            continue
+        written = post[created_at]
+        liked = written + timedelta(hours=1)
+        for user_id in rng.sample(user_ids, rng.randint(0, MAX_FAVORITES_PER_POST)):
+            favorites.append((user_id, post[0], liked))
+        for i in range(rng.randint(0, MAX_COMMENTS_PER_POST)):
+            moment = written + timedelta(minutes=7 * i + 1)
+            comments.append(
+                (
+                    len(comments) + 1,
+                    post[0],
+                    rng.choice(user_ids),
+                    rng.choice(bodies),
+                    moment,
+                    moment,
+                )
+            )
+    return Social(follows=follows, favorites=favorites, comments=comments)
 
 
 def password_hash(password: str, rounds: int) -> str:
@@ -238,7 +296,13 @@ def _tables(data: Dataset) -> list[tuple[str, Sequence[str], Sequence[tuple[Any,
         ("tags", ("id", "name"), data.tags),
         ("posts", POST_COLUMNS, data.posts),
         ("post_tags", ("post_id", "tag_id"), data.post_tags),
+        ("follows", ("follower_id", "followed_id", "created_at"), data.social.follows),
+        ("favorites", ("user_id", "post_id", "created_at"), data.social.favorites),
+        ("comments", COMMENT_COLUMNS, data.social.comments),
     ]
+
+
+COMMENT_COLUMNS = ("id", "post_id", "author_id", "body", "created_at", "updated_at")
 
 
 # PostgreSQL ---------------------------------------------------------------------------------
@@ -280,15 +344,13 @@ async def load_postgres(settings: BenchSettings, data: Dataset) -> None:
                 await conn.copy_records_to_table(table, records=rows, columns=columns)
             for index in indexes:
                 await conn.execute(index["definition"])
-            for table in ("users", "tags", "posts"):
+            for table in ("users", "tags", "posts", "comments"):
                 await conn.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT max(id) FROM {table}))"
                 )
-            if await conn.fetchval("SELECT to_regclass('post_stats') IS NOT NULL"):
-                await conn.execute(RECOUNT)
-            if "published_posts" in (await _pg_columns(conn, "tags")).present:
-                await conn.execute(TAG_RECOUNT)
+            for statement in RECOUNT:
+                await conn.execute(statement)
         # Visibility map and planner statistics, as autovacuum would leave a live database.
         await conn.execute("VACUUM (ANALYZE)")
         # Write the load out now, not as a checkpoint in the middle of the first measurements.
@@ -320,20 +382,33 @@ JOIN pg_class i ON i.oid = x.indexrelid
 JOIN pg_class t ON t.oid = x.indrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
 WHERE n.nspname = current_schema()
-  AND t.relname IN ('users', 'tags', 'posts', 'post_tags')
+  AND t.relname IN ('users', 'tags', 'posts', 'post_tags', 'follows', 'favorites', 'comments')
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
 ORDER BY i.relname
 """
 
+# The counters, recounted from the rows (the load bypassed or outran the triggers): one
+# settled row per counter, as a fold leaves them.
 RECOUNT = (
-    "UPDATE post_stats SET published_posts = (SELECT count(*) FROM posts WHERE published) "
-    "WHERE id = 1"
-)
-# The per-tag counts the app's triggers keep (GET /tags reads them); loaded without triggers.
-TAG_RECOUNT = (
-    "UPDATE tags SET published_posts = (SELECT count(*) FROM post_tags "
-    "JOIN posts ON posts.id = post_tags.post_id "
-    "WHERE post_tags.tag_id = tags.id AND posts.published)"
+    "DELETE FROM counter_deltas",
+    """
+    INSERT INTO counter_deltas (name, key, delta, pending)
+    SELECT 'published_posts', 0, count(*), false FROM posts WHERE published
+    UNION ALL
+    SELECT 'user_posts', author_id, count(*), false FROM posts WHERE published GROUP BY author_id
+    UNION ALL
+    SELECT 'tag_posts', post_tags.tag_id, count(*), false
+    FROM post_tags JOIN posts ON posts.id = post_tags.post_id
+    WHERE posts.published GROUP BY post_tags.tag_id
+    UNION ALL
+    SELECT 'post_favorites', post_id, count(*), false FROM favorites GROUP BY post_id
+    UNION ALL
+    SELECT 'post_comments', post_id, count(*), false FROM comments GROUP BY post_id
+    UNION ALL
+    SELECT 'user_followers', followed_id, count(*), false FROM follows GROUP BY followed_id
+    UNION ALL
+    SELECT 'user_following', follower_id, count(*), false FROM follows GROUP BY follower_id
+    """,
 )
 
 
@@ -371,13 +446,8 @@ def load_sqlite(settings: BenchSettings, data: Dataset) -> None:
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
                 _sqlite_rows(rows),
             )
-        has_stats = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'post_stats'"
-        ).fetchone()
-        if has_stats:
-            conn.execute(RECOUNT)
-        if "published_posts" in _sqlite_columns(conn, "tags").present:
-            conn.execute(TAG_RECOUNT)
+        for statement in RECOUNT:
+            conn.execute(statement)
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

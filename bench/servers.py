@@ -46,10 +46,16 @@ def _environment(settings: BenchSettings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "DB_"))}
     env.update(
         ENVIRONMENT="production",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
         SECRET_KEY=settings.secret_key,
         DATABASE_URL=settings.database_url,
         BENCH_REF_DATABASE_URL=settings.database_url,
         BCRYPT_ROUNDS=str(settings.bcrypt_rounds),
+        # The load comes from one address and logs in many times: no rate limits.
+        LOGIN_ATTEMPTS_PER_ADDRESS="0",
+        LOGIN_FAILURES_PER_ACCOUNT="0",
+        REGISTRATIONS_PER_ADDRESS="0",
+        PASSWORD_CHANGES_PER_ACCOUNT="0",
         PYTHONUNBUFFERED="1",
     )
     return env

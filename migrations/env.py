@@ -1,4 +1,5 @@
-"""Alembic environment: async engine from blog-api's settings, the models' metadata."""
+"""Alembic environment: async engine from blog-api's database settings (only those: no secret is
+needed to migrate), the models' metadata."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from blog_api.config import Settings, normalize_database_url
+from blog_api.config import DatabaseSettings, normalize_database_url
 from blog_api.db import Base, create_engine
 from blog_api.models import SEARCH_INDEXES  # (importing models registers every table)
 
@@ -29,7 +30,7 @@ def _database_url() -> str:
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option(
         "sqlalchemy.url"
     )
-    return normalize_database_url(url) if url else Settings().database_url
+    return normalize_database_url(url) if url else DatabaseSettings().database_url
 
 
 def _configure(connection: Connection | None = None, url: str | None = None) -> None:
@@ -62,7 +63,7 @@ def _run_sync(connection: Connection) -> None:
 
 
 async def run_migrations_online() -> None:
-    engine = create_engine(Settings(database_url=_database_url()))
+    engine = create_engine(DatabaseSettings(database_url=_database_url()))
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_sync)

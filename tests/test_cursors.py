@@ -14,7 +14,7 @@ from httpx import AsyncClient
 from tests.conftest import PostFactory, UserFactory
 from tests.test_pagination import seed_posts
 
-SORTS = ["-created_at", "created_at", "title", "-title"]
+SORTS = ["-published_at", "published_at", "-created_at", "created_at", "title", "-title"]
 
 
 async def walk(

@@ -387,3 +387,5 @@ def test_development_without_a_secret_gets_a_random_one_per_process() -> None:
     assert first.jwt_secret != second.jwt_secret
     given = Settings(_env_file=None, environment="development", secret_key=SecretStr("s" * 40))
     assert given.jwt_secret == "s" * 40
+    empty = Settings(_env_file=None, environment="development", secret_key=SecretStr(""))
+    assert len(empty.jwt_secret) >= 32  # `SECRET_KEY=` in a shell is no secret either

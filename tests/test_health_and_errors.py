@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr
 
@@ -59,7 +58,7 @@ async def test_wrong_method_is_405_problem(client: AsyncClient) -> None:
     response = await client.put("/api/v1/users")
     assert response.status_code == 405
     assert response.headers["content-type"] == PROBLEM
-    assert response.headers["allow"] in {"GET", "POST", "GET, POST"}
+    assert response.headers["allow"] == "GET, HEAD, POST"
     assert response.json()["title"] == "Method Not Allowed"
 
 
@@ -159,28 +158,6 @@ async def test_cors_allows_the_configured_spa_origin(client: AsyncClient) -> Non
     assert "access-control-allow-origin" not in denied.headers
 
 
-async def test_openapi_has_unique_operation_ids_and_problem_schemas(client: AsyncClient) -> None:
-    response = await client.get("/openapi.json")
-    assert response.status_code == 200
-    schema = response.json()
-    ids = [
-        op["operationId"]
-        for path in schema["paths"].values()
-        for op in path.values()
-        if isinstance(op, dict) and "operationId" in op
-    ]
-    assert len(ids) == len(set(ids))
-    assert "users-create_user" in ids
-    assert "Problem" in schema["components"]["schemas"]
-    create = schema["paths"]["/api/v1/users"]["post"]
-    assert "application/problem+json" in create["responses"]["409"]["content"]
-    assert "HTTPValidationError" not in schema["components"]["schemas"]
-    tag_count = schema["components"]["schemas"]["TagCount"]["properties"]
-    assert set(tag_count) == {"name", "post_count"}
-    docs = await client.get("/docs")
-    assert docs.status_code == 200
-
-
 def test_production_refuses_a_weak_or_missing_secret() -> None:
     with pytest.raises(ValueError, match="SECRET_KEY"):
         Settings(_env_file=None, environment="production")
@@ -194,6 +171,7 @@ def test_production_refuses_a_weak_or_missing_secret() -> None:
         _env_file=None,
         environment="production",
         secret_key=SecretStr("x" * 48),
+        allowed_hosts=["api.example.com"],
     )
     assert ok.jwt_secret == "x" * 48
 
@@ -209,16 +187,10 @@ def test_production_refuses_a_weak_or_missing_secret() -> None:
     ],
 )
 def test_database_urls_map_to_async_drivers(given: str, expected: str) -> None:
-    settings = Settings(_env_file=None, database_url=given)
+    settings = Settings(_env_file=None, environment="test", database_url=given)
     assert settings.database_url == expected
 
 
 def test_unsupported_database_url_is_refused() -> None:
     with pytest.raises(ValueError, match="Unsupported"):
-        Settings(_env_file=None, database_url="mysql://u@h/db")
-
-
-def test_app_object_is_importable() -> None:
-    from blog_api.main import app
-
-    assert isinstance(app, FastAPI)
+        Settings(_env_file=None, environment="test", database_url="mysql://u@h/db")

@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -26,7 +27,13 @@ def create_superuser(database_url: str, **env: str) -> subprocess.CompletedProce
         text=True,
         check=False,
         stdin=subprocess.DEVNULL,
-        env={**variables, "DATABASE_URL": database_url, "BCRYPT_ROUNDS": "4", **env},
+        env={
+            **variables,
+            "ENVIRONMENT": "test",
+            "DATABASE_URL": database_url,
+            "BCRYPT_ROUNDS": "4",
+            **env,
+        },
     )
 
 
@@ -128,3 +135,73 @@ async def test_inactive_user_token_is_403_on_optional_auth_endpoints(
     response = await client.get("/api/v1/posts", headers=user["headers"])
     assert response.status_code == 403
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def _production_shell(tmp_path: Path) -> dict[str, str]:
+    """A deployer's shell: production, no secret, a database of its own (and no `.env`, since
+    the commands run in an empty directory)."""
+    variables = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL"}}
+    return {
+        **variables,
+        "ENVIRONMENT": "production",
+        "ALLOWED_HOSTS": "api.example.com",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+
+
+def test_migrations_run_in_production_without_the_secret(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=_production_shell(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "prod.db").exists()
+
+
+def test_importing_the_app_module_reads_no_settings(tmp_path: Path) -> None:
+    """Tests and tools build the app with their own settings, whatever the shell says; Uvicorn's
+    `blog_api.main:app` still gets the environment's app (refused without a secret)."""
+    code = (
+        "from pydantic import SecretStr\n"
+        "from blog_api.config import Settings\n"
+        "from blog_api.main import create_app\n"
+        "settings = Settings(_env_file=None, environment='test', database_url='sqlite://')\n"
+        "print(type(create_app(settings)).__name__)\n"
+        "from uvicorn.importer import import_from_string\n"
+        "try:\n"
+        "    import_from_string('blog_api.main:app')\n"
+        "except ValueError as exc:\n"
+        "    print('refused' if 'SECRET_KEY' in str(exc) else exc)\n"
+    )
+    env = _production_shell(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["FastAPI", "refused"]
+
+    served = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from uvicorn.importer import import_from_string as i\n"
+            "print(type(i('blog_api.main:app')).__name__)",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**env, "SECRET_KEY": "k" * 48},
+    )
+    assert served.returncode == 0, served.stderr
+    assert served.stdout.split() == ["FastAPI"]

@@ -16,8 +16,13 @@ POST_FIELDS = {
     "title",
     "slug",
     "content",
+    "description",
     "published",
+    "published_at",
     "author",
+    "favorites_count",
+    "comments_count",
+    "favorited",
     "tags",
     "created_at",
     "updated_at",
@@ -44,8 +49,10 @@ async def test_create_post_returns_the_post_and_location(
         "id": user["id"],
         "username": "author",
         "bio": None,
+        "image": None,
         "created_at": user["created_at"],
     }
+    assert (post["favorites_count"], post["comments_count"], post["favorited"]) == (0, 0, False)
     assert post["created_at"].endswith(("Z", "+00:00"))
     assert response.headers["location"] == f"/api/v1/posts/{post['id']}"
     fetched = await client.get(response.headers["location"], headers=user["headers"])
@@ -96,12 +103,28 @@ async def test_limits_are_inclusive(client: AsyncClient, make_user: UserFactory)
         json={
             "title": "t" * 200,
             "content": "c" * 100_000,
-            "tags": [f"tag{i}" for i in range(10)] + ["TAG0", " tag1 "],
+            "tags": [f"tag{i}" for i in range(8)] + ["TAG0", " tag1 "],
         },
     )
     assert response.status_code == 201, response.text
-    assert len(response.json()["tags"]) == 10
+    assert len(response.json()["tags"]) == 8  # duplicates collapse
     assert response.json()["tags"][0] == "tag0"
+
+
+async def test_at_most_ten_tags_as_sent_duplicates_included(
+    client: AsyncClient, make_user: UserFactory
+) -> None:
+    user = await make_user("tagcount")
+    eleven = [f"tag{i}" for i in range(9)] + ["TAG0", " tag1 "]
+    created = await client.post(
+        "/api/v1/posts",
+        headers=user["headers"],
+        json={"title": "t", "content": "c", "tags": eleven},
+    )
+    assert created.status_code == 422
+    assert ["body", "tags"] in [error["loc"] for error in created.json()["errors"]]
+    mine = await client.get("/api/v1/users/me/posts", headers=user["headers"])
+    assert mine.json()["total"] == 0
 
 
 async def test_slugs_are_url_safe_lowercase_and_never_empty(
@@ -252,6 +275,51 @@ async def test_publish_and_unpublish(
     assert (await client.get("/api/v1/posts")).json()["total"] == 0
 
 
+async def test_published_at_is_set_when_first_published_and_kept(
+    client: AsyncClient, make_user: UserFactory, make_post: PostFactory
+) -> None:
+    author = await make_user("stamper")
+    headers = author["headers"]
+    live = await make_post(headers, published=True)
+    assert live["published_at"] is not None
+    assert live["published_at"] == live["created_at"]
+    draft = await make_post(headers, published=False)
+    assert draft["published_at"] is None
+    path = f"/api/v1/posts/{draft['id']}"
+    edited = (await client.patch(path, headers=headers, json={"title": "still a draft"})).json()
+    assert edited["published_at"] is None
+    first = (await client.patch(path, headers=headers, json={"published": True})).json()
+    assert first["published_at"] is not None
+    assert first["published_at"] > draft["created_at"]
+    hidden = (await client.patch(path, headers=headers, json={"published": False})).json()
+    assert hidden["published_at"] == first["published_at"]
+    again = (await client.patch(path, headers=headers, json={"published": True})).json()
+    assert again["published_at"] == first["published_at"]
+
+
+async def test_description_is_optional_limited_and_removable(
+    client: AsyncClient, make_user: UserFactory
+) -> None:
+    author = await make_user("describer")
+    headers = author["headers"]
+    body = {"title": "t", "content": "c", "description": "In short."}
+    post = (await client.post("/api/v1/posts", headers=headers, json=body)).json()
+    assert post["description"] == "In short."
+    path = f"/api/v1/posts/{post['id']}"
+    too_long = await client.patch(path, headers=headers, json={"description": "x" * 301})
+    assert too_long.status_code == 422
+    assert too_long.json()["errors"][0]["loc"] == ["body", "description"]
+    exact = await client.patch(path, headers=headers, json={"description": "x" * 300})
+    assert exact.json()["description"] == "x" * 300
+    kept = await client.patch(path, headers=headers, json={"title": "t2"})
+    assert kept.json()["description"] == "x" * 300
+    removed = await client.patch(path, headers=headers, json={"description": None})
+    assert removed.status_code == 200
+    assert removed.json()["description"] is None
+    plain = await client.post("/api/v1/posts", headers=headers, json={"title": "u", "content": "c"})
+    assert plain.json()["description"] is None
+
+
 async def test_delete_post_rules(
     client: AsyncClient, make_user: UserFactory, make_post: PostFactory, superuser: dict[str, Any]
 ) -> None:
@@ -285,10 +353,31 @@ async def test_list_shows_summaries_with_excerpt(
     page = (await client.get("/api/v1/posts")).json()
     item = page["items"][0]
     assert set(item) == SUMMARY_FIELDS
-    assert item["excerpt"] == long_content[:200]
+    assert item["excerpt"] == long_content[:199] + "\u2026"  # one word: cut inside it
     assert item["tags"] == ["a", "b"]
     assert item["author"]["username"] == "lister"
     assert "email" not in item["author"]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("short and whole", "short and whole"),
+        ("w" * 200, "w" * 200),  # exactly the limit: not cut
+        ("word " * 60, ("word " * 40).rstrip() + "\u2026"),  # cut after a whole word
+        ("ab " * 66 + "abcdef", ("ab " * 66).rstrip() + "\u2026"),  # the cut word is dropped
+        ("w" * 250, "w" * 199 + "\u2026"),
+    ],
+)
+async def test_excerpt_is_cut_at_a_word_boundary_with_an_ellipsis(
+    client: AsyncClient, make_user: UserFactory, content: str, expected: str
+) -> None:
+    user = await make_user("excerpter")
+    body = {"title": "t", "content": content, "published": True}
+    assert (await client.post("/api/v1/posts", headers=user["headers"], json=body)).is_success
+    item = (await client.get("/api/v1/posts")).json()["items"][0]
+    assert item["excerpt"] == expected
+    assert len(item["excerpt"]) <= 200
 
 
 async def test_list_filters_combine_with_and(

@@ -13,13 +13,15 @@ PRIVATE_FIELDS = {
     "id",
     "username",
     "bio",
+    "image",
     "created_at",
     "email",
     "is_active",
     "is_superuser",
     "updated_at",
 }
-PUBLIC_FIELDS = {"id", "username", "bio", "created_at"}
+PUBLIC_FIELDS = {"id", "username", "bio", "image", "created_at"}
+PROFILE_FIELDS = PUBLIC_FIELDS | {"posts_count", "followers_count", "following_count", "following"}
 
 
 def assert_utc_timestamp(value: str) -> None:
@@ -166,7 +168,7 @@ async def test_get_user_is_public_and_404_when_missing(
     user = await make_user("visible")
     response = await client.get(f"/api/v1/users/{user['id']}")
     assert response.status_code == 200
-    assert set(response.json()) == PUBLIC_FIELDS
+    assert set(response.json()) == PROFILE_FIELDS
     missing = await client.get("/api/v1/users/999999")
     assert missing.status_code == 404
     assert missing.json()["detail"] == "User 999999 not found"

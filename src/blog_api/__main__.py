@@ -1,4 +1,4 @@
-"""Command line: `python -m blog_api serve` and `python -m blog_api create-superuser`."""
+"""Command line: `python -m blog_api serve`, `create-superuser` and `openapi`."""
 
 from __future__ import annotations
 
@@ -64,6 +64,15 @@ def serve(workers: int) -> int:
     import uvicorn
 
     settings = get_settings()
+    if workers > 1 and settings.secret_generated:
+        print(
+            f"error: set SECRET_KEY to run {workers} workers: without it each worker signs "
+            "tokens with a secret of its own and refuses the others' tokens. Generate one with\n"
+            '  python -c "import secrets; print(secrets.token_urlsafe(48))"\n'
+            "and put SECRET_KEY=<it> in the environment or in .env.",
+            file=sys.stderr,
+        )
+        return 2
     uvicorn.run(
         "blog_api.main:app",
         host=settings.host,
@@ -71,7 +80,21 @@ def serve(workers: int) -> int:
         workers=workers,
         log_level=settings.log_level,
         proxy_headers=True,
+        server_header=False,  # no `server: uvicorn` banner
     )
+    return 0
+
+
+def print_openapi() -> int:
+    """Print the OpenAPI document, as `/openapi.json` serves it, without serving anything."""
+    import json
+
+    from blog_api.config import Settings
+    from blog_api.main import create_app
+
+    # The document depends on the routes, not on the secret: no SECRET_KEY needed here.
+    app = create_app(Settings(environment="test"))
+    print(json.dumps(app.openapi(), indent=2, ensure_ascii=False))
     return 0
 
 
@@ -85,9 +108,12 @@ def main(argv: list[str] | None = None) -> int:
         help="create a superuser from SUPERUSER_EMAIL, SUPERUSER_USERNAME, SUPERUSER_PASSWORD "
         "(asking for what is missing in a terminal)",
     )
+    commands.add_parser("openapi", help="print the OpenAPI document (what /openapi.json serves)")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args.workers or get_settings().workers)
+    if args.command == "openapi":
+        return print_openapi()
     return create_superuser()
 
 

@@ -6,7 +6,7 @@ import secrets
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
@@ -29,13 +29,45 @@ def normalize_database_url(url: str) -> str:
     raise ValueError(f"Unsupported database in DATABASE_URL: {scheme!r} (use PostgreSQL or SQLite)")
 
 
-class Settings(BaseSettings):
+class DatabaseSettings(BaseSettings):
+    """What reaching the database takes, and nothing else: all that migrations read, so
+    `alembic upgrade` runs in production without the app's secrets."""
+
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///./blog.db"
+    # Connection pool (PostgreSQL; SQLite uses SQLAlchemy's defaults for aiosqlite).
+    db_pool_size: int = Field(10, ge=1)
+    db_max_overflow: int = Field(10, ge=0)
+    db_pool_timeout: float = Field(30.0, gt=0)
+    db_pool_recycle: int = Field(1800, ge=-1)
+    # Test each pooled connection with a round trip before use. Off by default: it costs a
+    # round trip a request (bench/RESULTS.md), and a connection the database dropped is
+    # replaced on its first failure anyway (and every DB_POOL_RECYCLE seconds). Turn it on
+    # behind proxies that drop idle connections silently.
+    db_pool_pre_ping: bool = False
+    db_echo: bool = False
+    # How long a SQLite writer waits for the lock before giving up, in seconds.
+    sqlite_busy_timeout: float = Field(30.0, gt=0)
+    # Every this many seconds each worker folds the counters' pending changes (see
+    # repositories/counters.py); 0 turns it off (counts stay exact, reads slowly cost more).
+    counter_fold_seconds: float = Field(1.0, ge=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+
+class Settings(DatabaseSettings):
+    """Everything the app reads: the database settings plus the rest."""
+
+    _secret_generated: bool = PrivateAttr(False)
+
+    environment: Literal["development", "test", "production"] = "development"
     secret_key: SecretStr | None = None
-    access_token_expire_minutes: int = Field(30, ge=1, le=7 * 24 * 60)
+    access_token_expire_minutes: int = Field(15, ge=1, le=7 * 24 * 60)
+    refresh_token_expire_days: int = Field(30, ge=1, le=365)
     bcrypt_rounds: int = Field(12, ge=4, le=31)
     cors_origins: Annotated[list[str], NoDecode] = ["http://localhost:5173"]
     host: str = "127.0.0.1"
@@ -43,26 +75,23 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1)
     log_level: str = "info"
 
-    # Connection pool (PostgreSQL; SQLite uses SQLAlchemy's defaults for aiosqlite).
-    db_pool_size: int = Field(10, ge=1)
-    db_max_overflow: int = Field(10, ge=0)
-    db_pool_timeout: float = Field(30.0, gt=0)
-    db_pool_recycle: int = Field(1800, ge=-1)
-    # Test each pooled connection with a round trip before use. Off by default: it costs about
-    # 0.3 ms a request, and a connection the database dropped is replaced on its first failure
-    # anyway (and every DB_POOL_RECYCLE seconds). Turn it on behind proxies that drop idle
-    # connections silently.
-    db_pool_pre_ping: bool = False
-    db_echo: bool = False
-    # How long a SQLite writer waits for the lock before giving up, in seconds.
-    sqlite_busy_timeout: float = Field(30.0, gt=0)
+    # Rate limits on what costs a bcrypt (0 turns one off); see blog_api/ratelimit.py.
+    login_failures_per_account: int = Field(10, ge=0, description="per 15 minutes")
+    login_attempts_per_address: int = Field(60, ge=0, description="per minute")
+    registrations_per_address: int = Field(20, ge=0, description="per hour")
+    password_changes_per_account: int = Field(5, ge=0, description="per hour")
+    # Where the counts live: Redis (shared by every worker and machine) when set, e.g.
+    # redis://127.0.0.1:6379/0; this process's memory otherwise.
+    redis_url: str | None = None
+    rate_limit_prefix: str = "blog_api"
 
-    @field_validator("database_url")
-    @classmethod
-    def _async_driver(cls, value: str) -> str:
-        return normalize_database_url(value)
+    # The largest request body accepted, in bytes (413 past it, before the rest is read).
+    max_request_body_bytes: int = Field(1024 * 1024, ge=1024)
+    # Host names this server answers to (Host header); `*` for any, `*.example.com` for any
+    # subdomain. Required in production, so that nothing ever reflects a forged Host.
+    allowed_hosts: Annotated[list[str], NoDecode] = ["*"]
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -77,7 +106,16 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _strong_secret_outside_development(self) -> Settings:
         if self.environment in {"development", "test"}:
-            if self.secret_key is None:
+            missing = self.secret_key is None or not self.secret_key.get_secret_value()
+            if missing and self.workers > 1:
+                raise ValueError(
+                    f"SECRET_KEY must be set to run WORKERS={self.workers} processes: "
+                    "without it each one signs tokens with a secret of its own, and refuses "
+                    "the others' tokens. Generate one with "
+                    '`python -c "import secrets; print(secrets.token_urlsafe(48))"`'
+                )
+            if missing:
+                self._secret_generated = True
                 # A secret of this process alone: never one anybody could read in the source.
                 # Tokens then last until a restart, and are not shared between workers.
                 self.secret_key = SecretStr(secrets.token_urlsafe(48))
@@ -90,6 +128,20 @@ class Settings(BaseSettings):
                 '`python -c "import secrets; print(secrets.token_urlsafe(48))"`'
             )
         return self
+
+    @model_validator(mode="after")
+    def _hosts_named_in_production(self) -> Settings:
+        if self.environment == "production" and "allowed_hosts" not in self.model_fields_set:
+            raise ValueError(
+                "ALLOWED_HOSTS must be set when ENVIRONMENT=production: the host names this "
+                "server answers to, comma-separated (e.g. ALLOWED_HOSTS=api.example.com)"
+            )
+        return self
+
+    @property
+    def secret_generated(self) -> bool:
+        """Whether SECRET_KEY was left unset and this process made one up."""
+        return self._secret_generated
 
     @property
     def jwt_secret(self) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -11,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -21,8 +24,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-from blog_api.config import Settings
-from blog_api.errors import ServiceBusyError
+from blog_api.config import DatabaseSettings
+from blog_api.errors import DatabaseUnavailableError, ServiceBusyError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -94,7 +97,10 @@ def _install_sqlite_listeners(engine: AsyncEngine, busy_timeout: float) -> None:
         dbapi_connection.create_function(UNICODE_LOWER, 1, _unicode_lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # A read-only file not yet in WAL mode (a restored backup, say) cannot be switched;
+        # it still serves reads, and writes get a 503 (see DatabaseUnavailableError).
+        with contextlib.suppress(sqlite3.OperationalError):
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.close()
@@ -105,7 +111,7 @@ def _install_sqlite_listeners(engine: AsyncEngine, busy_timeout: float) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     url = settings.database_url
     if url.startswith("sqlite"):
         engine = create_async_engine(
@@ -158,11 +164,18 @@ async def transaction(
             yield session
             await session.commit()
         except BaseException as exc:
-            await session.rollback()
+            try:
+                await session.rollback()
+            except Exception:  # the connection is gone: nothing left to roll back
+                if unavailable(exc) is None:
+                    raise
             if isinstance(exc, DBAPIError) and _is_transient(exc):
                 raise ServiceBusyError(
                     "The database was busy with a conflicting change; try again"
                 ) from exc
+            fault = unavailable(exc)
+            if fault is not None:
+                raise fault from exc
             raise
 
 
@@ -175,6 +188,44 @@ def _is_transient(exc: DBAPIError) -> bool:
     if getattr(orig, "sqlstate", None) in _TRANSIENT_SQLSTATES:
         return True
     return "database is locked" in str(orig)  # SQLite, past its busy timeout
+
+
+# PostgreSQL: connection exceptions (08), operator intervention (57P: shutdown, cannot
+# connect now), insufficient resources (53: too many connections, disk full), and a
+# read-only transaction (25006: a hot standby, or default_transaction_read_only).
+_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P", "53", "25006")
+# SQLite: a file it may not write (read-only file, directory or mount), cannot open, or a
+# full or failing disk.
+_SQLITE_UNAVAILABLE = (
+    "readonly database",
+    "unable to open database file",
+    "disk i/o error",
+    "database or disk is full",
+)
+
+
+def unavailable(exc: BaseException) -> DatabaseUnavailableError | None:
+    """`exc` as a DatabaseUnavailableError when it says the database cannot be used right now
+    (rather than that the request was wrong), else None."""
+    if isinstance(exc, DatabaseUnavailableError):
+        return exc
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        # The connection died under us (terminated backend, restart, network); the pool
+        # has dropped it, so the same request on a fresh connection can succeed.
+        return DatabaseUnavailableError("The database connection was lost", connection_lost=True)
+    if isinstance(exc, SQLAlchemyTimeoutError):
+        return DatabaseUnavailableError("Every database connection is busy", retry_after=2)
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    state = getattr(orig, "sqlstate", None)
+    if isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES):
+        return DatabaseUnavailableError("The database is unavailable", retry_after=5)
+    if isinstance(exc, InterfaceError):  # asyncpg: closed, or mid-operation, connection
+        return DatabaseUnavailableError("The database connection was lost", connection_lost=True)
+    if isinstance(orig, sqlite3.Error) and any(m in str(orig).lower() for m in _SQLITE_UNAVAILABLE):
+        return DatabaseUnavailableError("The database cannot be written to", retry_after=30)
+    if isinstance(orig, OSError | TimeoutError):  # connection refused, reset, timed out
+        return DatabaseUnavailableError("The database is unreachable", retry_after=5)
+    return None
 
 
 async def ping(engine: AsyncEngine, timeout: float = 3.0) -> bool:

@@ -16,7 +16,11 @@ class NotFoundError(DomainError):
 
 
 class ConflictError(DomainError):
-    pass
+    """A value another row holds; `field` names it when one field is the cause."""
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.field = field
 
 
 class PermissionDeniedError(DomainError):
@@ -38,3 +42,27 @@ class InvalidInputError(DomainError):
 class ServiceBusyError(DomainError):
     """The database turned the request down because of a conflicting change running at the
     same moment (a deadlock or lock timeout); the same request can simply be sent again."""
+
+
+class RateLimitedError(DomainError):
+    """Too many attempts at something rate-limited; `retry_after` seconds until the next one
+    may be made."""
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)
+
+
+class DatabaseUnavailableError(Exception):
+    """The database cannot serve the request right now (unreachable, refusing connections,
+    read-only, or the connection dropped mid-request): a 503 with Retry-After.
+
+    Not a DomainError on purpose: it reaches the fault middleware as an exception, which
+    retries a read whose pooled connection died (`connection_lost`) once, before anything
+    was sent, and answers 503 otherwise."""
+
+    def __init__(self, detail: str, *, connection_lost: bool = False, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.connection_lost = connection_lost
+        self.retry_after = retry_after

@@ -1,44 +1,72 @@
-"""The ASGI application: `blog_api.main:app`."""
+"""The ASGI application: `create_app(settings)`, and `blog_api.main:app` for Uvicorn.
+
+`app` is built on first access (PEP 562), from the environment's settings: importing this
+module reads no settings, so tests and tools build the app with settings of their own.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.routing import APIRoute
 
+from blog_api.api import realworld
 from blog_api.api.deps import get_optional_user
-from blog_api.api.problems import (
+from blog_api.api.docs import serve_docs
+from blog_api.api.middleware import (
     REQUEST_ID_HEADER,
+    BodyLimitMiddleware,
+    DatabaseFaultMiddleware,
+    MethodsMiddleware,
+    ProblemCORSMiddleware,
     RequestIdMiddleware,
+    SecurityHeadersMiddleware,
     UnhandledErrorMiddleware,
-    document_problems,
-    install_error_handlers,
 )
-from blog_api.api.routers import auth, health, posts, tags, users
+from blog_api.api.openapi import document_api, operation_id
+from blog_api.api.problems import install_error_handlers
+from blog_api.api.routers import (
+    auth,
+    comments,
+    favorites,
+    feed,
+    follows,
+    health,
+    posts,
+    tags,
+    users,
+)
 from blog_api.config import Settings, get_settings
 from blog_api.db import create_engine, create_session_factory
+from blog_api.ratelimit import RateLimiter, RateLimitSettings
 from blog_api.security import PasswordHasher, TokenCodec
+from blog_api.services.counters import fold_counters_forever
 
 API_PREFIX = "/api/v1"
 
 
-def _operation_id(route: APIRoute) -> str:
-    """Stable, unique operation ids (`users-get_user`) so front ends can generate typed clients."""
-    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
-
-
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def create_app(settings: Settings) -> FastAPI:
     logging.basicConfig(level=settings.log_level.upper())
     engine = create_engine(settings)
 
+    session_factory = create_session_factory(engine)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        folding = None
+        if settings.counter_fold_seconds > 0:
+            folding = asyncio.create_task(
+                fold_counters_forever(session_factory, settings.counter_fold_seconds)
+            )
         yield
+        if folding is not None:
+            folding.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await folding
         await engine.dispose()
 
     app = FastAPI(
@@ -51,36 +79,65 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "`per_page`."
         ),
         lifespan=lifespan,
-        generate_unique_id_function=_operation_id,
+        generate_unique_id_function=operation_id,
+        docs_url=None,  # served from the app's own assets below, not from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = create_session_factory(engine)
+    app.state.session_factory = session_factory
     app.state.hasher = PasswordHasher(settings.bcrypt_rounds)
     app.state.token_codec = TokenCodec(settings.jwt_secret, settings.access_token_expire_minutes)
+    app.state.rate_limiter = RateLimiter(
+        RateLimitSettings(
+            login_failures_per_account=settings.login_failures_per_account,
+            login_attempts_per_address=settings.login_attempts_per_address,
+            registrations_per_address=settings.registrations_per_address,
+            password_changes_per_account=settings.password_changes_per_account,
+            redis_url=settings.redis_url,
+            key_prefix=settings.rate_limit_prefix,
+        )
+    )
 
     install_error_handlers(app)
-    document_problems(app)
+    serve_docs(
+        app, openapi_url="/openapi.json", docs_url="/docs", redoc_url="/redoc", title=app.title
+    )
+    document_api(app)
     app.include_router(health.router)
     app.include_router(auth.router, prefix=API_PREFIX)
     # Any token sent is checked, also where none is needed: a bad one is a 401 everywhere.
-    for module in (users, posts, tags):
+    for module in (users, follows, posts, favorites, comments, feed, tags):
         app.include_router(
             module.router, prefix=API_PREFIX, dependencies=[Depends(get_optional_user)]
         )
 
-    # Middleware added last runs first: request id, then CORS, then the 500 safety net.
+    realworld.install(app)
+
+    # Middleware added last runs first: request id, security headers and the Host check,
+    # CORS, the 500 safety net, the body size limit, then the 503 for database faults (with
+    # its one retry of a read).
+    app.add_middleware(DatabaseFaultMiddleware)
+    app.add_middleware(MethodsMiddleware, api=app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(
-        CORSMiddleware,
+        ProblemCORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_credentials=False,
         allow_methods=["*"],
         allow_headers=["*"],
-        expose_headers=[REQUEST_ID_HEADER, "Location"],
+        expose_headers=[REQUEST_ID_HEADER, "Location", "Retry-After"],
     )
+    app.add_middleware(SecurityHeadersMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(RequestIdMiddleware)
     return app
 
 
-app = create_app()
+def __getattr__(name: str) -> FastAPI:
+    """`blog_api.main:app`: the app of the environment's settings, built once, on first use."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    application = create_app(get_settings())
+    globals()["app"] = application
+    return application

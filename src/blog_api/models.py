@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from blog_api.db import Base, UTCDateTime, utcnow
 
@@ -14,6 +29,31 @@ MAX_ID = 2**31 - 1
 # GIN trigram indexes for text search, PostgreSQL only, made by hand in a migration (the
 # models' metadata cannot describe them on both databases): alembic check skips them.
 SEARCH_INDEXES = {"ix_posts_title_trgm": "title", "ix_posts_content_trgm": "content"}
+
+
+# Title sorts compare bytes of the casefolded title: "C" collation on PostgreSQL (its default
+# collation depends on the server's locale), BINARY (the default) on SQLite.
+TITLE_KEY_TYPE = String(800).with_variant(String(800, collation="C"), "postgresql")
+
+
+def title_sort_key(title: str) -> str:
+    """What a title sorts by: casefolded, so that "apple pie" < "Zebra" on every database."""
+    return title.casefold()
+
+
+def _title_key_default(context: Any) -> str:
+    """For inserts that bypass the ORM's attribute events (bulk and Core inserts)."""
+    return title_sort_key(context.get_current_parameters()["title"])
+
+
+def _published_at_default(context: Any) -> datetime | None:
+    """For inserts that bypass the service (bulk and Core inserts): a post inserted published
+    was published when it was created."""
+    params = context.get_current_parameters()
+    if not params.get("published"):
+        return None
+    created: datetime | None = params.get("created_at")
+    return created or utcnow()
 
 
 class TimestampMixin:
@@ -33,10 +73,12 @@ class User(TimestampMixin, Base):
     username: Mapped[str] = mapped_column(String(32), nullable=False)
     hashed_password: Mapped[str] = mapped_column(String(255), nullable=False)
     bio: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # An avatar URL (http or https).
+    image: Mapped[str | None] = mapped_column(String(500), nullable=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     is_superuser: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
-    # Access tokens issued before this moment are refused (a password change logs out
-    # everywhere, and a token can never outlive the account it was issued for).
+    # Access tokens issued before this moment are refused: a password change and "log out
+    # everywhere" set it (and a token can never outlive the account it was issued for).
     password_changed_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, nullable=False
     )
@@ -62,11 +104,6 @@ class Tag(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
-    # How many published posts carry the tag, kept exact by database triggers (see the
-    # migration), so that GET /tags reads counts instead of grouping every link.
-    published_posts: Mapped[int] = mapped_column(
-        Integer, nullable=False, default=0, server_default="0"
-    )
 
 
 class Post(TimestampMixin, Base):
@@ -77,11 +114,23 @@ class Post(TimestampMixin, Base):
         ForeignKey("users.id", ondelete="CASCADE"), nullable=False
     )
     title: Mapped[str] = mapped_column(String(200), nullable=False)
+    # What title sorts compare: the title casefolded in Python (set with the title, see
+    # `_set_title_key`) and compared bytewise ("C" collation on PostgreSQL, BINARY on SQLite),
+    # so both databases order titles the same way, ignoring case.
+    title_key: Mapped[str] = mapped_column(
+        TITLE_KEY_TYPE, nullable=False, default=_title_key_default
+    )
     slug: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
     content: Mapped[str] = mapped_column(Text, nullable=False)
     # The start of the content, kept beside it so that list pages never read whole articles.
     excerpt: Mapped[str] = mapped_column(String(200), nullable=False)
     published: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # The author's optional summary.
+    description: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # When the post was first published; kept when it is unpublished and published again.
+    published_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, nullable=True, default=_published_at_default
+    )
 
     author: Mapped[User] = relationship(lazy="raise", innerjoin=True)
     # Deleting a post removes its links through ON DELETE CASCADE, not through the ORM.
@@ -91,23 +140,154 @@ class Post(TimestampMixin, Base):
 
     __table_args__ = (
         # One index per list order the API offers, for the public list and an author's list.
+        Index("ix_posts_published_published_at_id", "published", "published_at", "id"),
         Index("ix_posts_published_created_at_id", "published", "created_at", "id"),
-        Index("ix_posts_published_title_id", "published", "title", "id"),
+        Index("ix_posts_published_title_key_id", "published", "title_key", "id"),
         Index("ix_posts_author_id_created_at_id", "author_id", "created_at", "id"),
+        Index("ix_posts_author_id_published_at_id", "author_id", "published_at", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    @validates("title")
+    def _set_title_key(self, _key: str, title: str) -> str:
+        self.title_key = title_sort_key(title)
+        return title
+
+
+class Favorite(Base):
+    """A user's favorite post."""
+
+    __tablename__ = "favorites"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    user: Mapped[User] = relationship(lazy="raise")
+    post: Mapped[Post] = relationship(lazy="raise")
+
+    __table_args__ = (
+        # The primary key serves "posts a user favorited" and the per-viewer flag; this one
+        # serves a post's cascade and "who favorited it", most recent first.
+        Index("ix_favorites_post_id_created_at", "post_id", "created_at"),
+    )
+
+
+class Follow(Base):
+    """`follower` follows `followed`."""
+
+    __tablename__ = "follows"
+
+    follower_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    followed_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    follower: Mapped[User] = relationship(foreign_keys=[follower_id], lazy="raise")
+    followed: Mapped[User] = relationship(foreign_keys=[followed_id], lazy="raise")
+
+    __table_args__ = (
+        CheckConstraint("follower_id <> followed_id", name="not_self"),
+        # A user's followers, most recent first (and the cascade of the followed user).
+        Index("ix_follows_followed_id_created_at", "followed_id", "created_at", "follower_id"),
+        # Whom a user follows, most recent first.
+        Index("ix_follows_follower_id_created_at", "follower_id", "created_at", "followed_id"),
+    )
+
+
+class Comment(TimestampMixin, Base):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), nullable=False)
+    author_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+
+    post: Mapped[Post] = relationship(lazy="raise")
+    author: Mapped[User] = relationship(lazy="raise")
+
+    __table_args__ = (
+        # A post's comments, oldest first (and the post's cascade).
+        Index("ix_comments_post_id_created_at_id", "post_id", "created_at", "id"),
+        # The author's cascade.
+        Index("ix_comments_author_id", "author_id"),
         {"sqlite_autoincrement": True},
     )
 
 
-class PostStats(Base):
-    """Counts kept exact by database triggers, in the same transaction as each change
-    (as is Tag.published_posts).
+class Counter(StrEnum):
+    """The counters, by name; each is keyed by an id (0 for a global one)."""
 
-    One row (id 1). `published_posts` is what the unfiltered public list reports as its total,
-    so that page 1 costs the same at a million posts as at ten. The triggers (see the
-    migration) fire on every insert, delete (cascades included) and change of `published`.
+    PUBLISHED_POSTS = "published_posts"  # key 0: published posts in all
+    TAG_POSTS = "tag_posts"  # key tag id: published posts carrying the tag
+    USER_POSTS = "user_posts"  # key user id: the user's published posts (posts_count)
+    POST_FAVORITES = "post_favorites"  # key post id: favorites_count
+    POST_COMMENTS = "post_comments"  # key post id: comments_count
+    USER_FOLLOWERS = "user_followers"  # key user id: followers_count
+    USER_FOLLOWING = "user_following"  # key user id: following_count
+
+
+class CounterDelta(Base):
+    """The one counter mechanism: every count blog-api shows is the sum of its rows here.
+
+    Database triggers (see the migrations) append one signed row per change, in the same
+    transaction as the change, cascades included: writers only ever INSERT here, so they never
+    wait on each other and never lock a shared row. `counters.fold()` from time to time
+    replaces a counter's rows by their sum (one row, `pending` false), so that a read sums a
+    handful of rows. A count is `sum(delta) WHERE name = ... AND key = ...` (see
+    `repositories.counters`), exact as soon as the change commits. `Counter` names them.
     """
 
-    __tablename__ = "post_stats"
+    __tablename__ = "counter_deltas"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), nullable=False)
+    key: Mapped[int] = mapped_column(Integer, nullable=False)
+    delta: Mapped[int] = mapped_column(Integer, nullable=False)
+    # True for a change appended by a trigger; false for a sum written by a fold.
+    pending: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=text("true")
+    )
+
+    __table_args__ = (
+        # Covers every read: the rows of one counter, with their deltas.
+        Index("ix_counter_deltas_name_key_delta", "name", "key", "delta"),
+        # What the fold looks for.
+        Index(
+            "ix_counter_deltas_pending",
+            "id",
+            postgresql_where=text("pending"),
+            sqlite_where=text("pending"),
+        ),
+        {"sqlite_autoincrement": True},
+    )
+
+
+class RefreshToken(Base):
+    """One refresh token of a session. Only its SHA-256 is stored: the token itself is 256
+    random bits, so a hash lookup is as safe as a slow hash and much cheaper.
+
+    Every refresh replaces the token (rotation) within the same `family` (one login). A token
+    is kept, marked used, until its family ends, so that a second use is recognised: that
+    ends the family (someone else holds a copy)."""
+
+    __tablename__ = "refresh_tokens"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    published_posts: Mapped[int] = mapped_column(Integer, nullable=False)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    family: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

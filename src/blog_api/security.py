@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -92,7 +94,21 @@ class AccessToken:
 @dataclass(frozen=True, slots=True)
 class TokenClaims:
     user_id: int
-    issued_at: int  # seconds since the epoch
+    issued_at: float  # seconds since the epoch, to the microsecond
+
+
+# A refresh token: 32 random bytes, base64url (43 characters).
+REFRESH_TOKEN_BYTES = 32
+REFRESH_TOKEN_MAX_LENGTH = 64
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+
+
+def refresh_token_digest(token: str) -> str:
+    """What the database keeps of a refresh token: its SHA-256, in hex."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class TokenCodec:
@@ -103,8 +119,11 @@ class TokenCodec:
         self._lifetime = timedelta(minutes=expire_minutes)
 
     def issue(self, user_id: int) -> AccessToken:
-        now = datetime.now(UTC)
-        claims = {"sub": str(user_id), "iat": now, "exp": now + self._lifetime}
+        # `iat` keeps its microseconds (RFC 7519 allows a fractional NumericDate): a token
+        # issued a moment before "log out everywhere", in the same second, is still refused.
+        now = datetime.now(UTC).timestamp()
+        lifetime = self._lifetime.total_seconds()
+        claims = {"sub": str(user_id), "iat": now, "exp": int(now + lifetime)}
         token = jwt.encode(claims, self._secret, algorithm=JWT_ALGORITHM)
         return AccessToken(token=token, expires_in=int(self._lifetime.total_seconds()))
 
@@ -122,7 +141,7 @@ class TokenCodec:
         sub, issued_at = claims.get("sub"), claims.get("iat")
         if not isinstance(sub, str) or not (sub.isascii() and sub.isdigit()) or len(sub) > 10:
             return None
-        if not isinstance(issued_at, int) or isinstance(issued_at, bool):
+        if not isinstance(issued_at, int | float) or isinstance(issued_at, bool):
             return None
         user_id = int(sub)
-        return TokenClaims(user_id, issued_at) if 0 < user_id <= MAX_ID else None
+        return TokenClaims(user_id, float(issued_at)) if 0 < user_id <= MAX_ID else None

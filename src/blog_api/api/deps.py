@@ -9,18 +9,37 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
+from pydantic import BeforeValidator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from blog_api.db import Access, ping, transaction
 from blog_api.errors import AuthenticationError
 from blog_api.models import MAX_ID, User
-from blog_api.repositories import PostRepository, TagRepository, UserRepository
+from blog_api.ratelimit import RateLimiter
+from blog_api.repositories import (
+    CommentRepository,
+    FavoriteRepository,
+    FollowRepository,
+    PostRepository,
+    TagRepository,
+    UserRepository,
+)
+from blog_api.rules import check_decimal_id
 from blog_api.security import PasswordHasher
-from blog_api.services import AuthService, PostService, TagService, UserService
+from blog_api.services import (
+    AuthService,
+    CommentService,
+    FavoriteService,
+    FollowService,
+    PostService,
+    TagService,
+    UserService,
+)
 from blog_api.services.auth import UserStore
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -58,28 +77,80 @@ async def get_hasher(request: Request) -> PasswordHasher:
 HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
 
 
+# Repositories: one dependency each, built on the request's session. FastAPI caches them per
+# request, so services that share a repository share one instance.
 async def get_user_repository(session: SessionDep) -> UserRepository:
     return UserRepository(session)
 
 
+async def get_post_repository(session: SessionDep) -> PostRepository:
+    return PostRepository(session)
+
+
+async def get_tag_repository(session: SessionDep) -> TagRepository:
+    return TagRepository(session)
+
+
+async def get_comment_repository(session: SessionDep) -> CommentRepository:
+    return CommentRepository(session)
+
+
+async def get_favorite_repository(session: SessionDep) -> FavoriteRepository:
+    return FavoriteRepository(session)
+
+
+async def get_follow_repository(session: SessionDep) -> FollowRepository:
+    return FollowRepository(session)
+
+
 UserRepositoryDep = Annotated[UserRepository, Depends(get_user_repository)]
+PostRepositoryDep = Annotated[PostRepository, Depends(get_post_repository)]
+TagRepositoryDep = Annotated[TagRepository, Depends(get_tag_repository)]
+CommentRepositoryDep = Annotated[CommentRepository, Depends(get_comment_repository)]
+FavoriteRepositoryDep = Annotated[FavoriteRepository, Depends(get_favorite_repository)]
+FollowRepositoryDep = Annotated[FollowRepository, Depends(get_follow_repository)]
 
 
 async def get_user_service(users: UserRepositoryDep, hasher: HasherDep) -> UserService:
     return UserService(users, hasher)
 
 
-async def get_post_service(session: SessionDep) -> PostService:
-    return PostService(PostRepository(session), TagRepository(session))
-
-
-async def get_tag_service(session: SessionDep) -> TagService:
-    return TagService(TagRepository(session))
+async def get_post_service(posts: PostRepositoryDep, tags: TagRepositoryDep) -> PostService:
+    return PostService(posts, tags)
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
+
+
+async def get_tag_service(tags: TagRepositoryDep) -> TagService:
+    return TagService(tags)
+
+
 PostServiceDep = Annotated[PostService, Depends(get_post_service)]
 TagServiceDep = Annotated[TagService, Depends(get_tag_service)]
+
+
+async def get_comment_service(
+    comments: CommentRepositoryDep, posts: PostRepositoryDep
+) -> CommentService:
+    return CommentService(comments, posts)
+
+
+async def get_favorite_service(
+    favorites: FavoriteRepositoryDep, posts: PostRepositoryDep, post_service: PostServiceDep
+) -> FavoriteService:
+    return FavoriteService(favorites, posts, post_service)
+
+
+async def get_follow_service(
+    follows: FollowRepositoryDep, users: UserRepositoryDep, user_service: UserServiceDep
+) -> FollowService:
+    return FollowService(follows, users, user_service)
+
+
+CommentServiceDep = Annotated[CommentService, Depends(get_comment_service)]
+FavoriteServiceDep = Annotated[FavoriteService, Depends(get_favorite_service)]
+FollowServiceDep = Annotated[FollowService, Depends(get_follow_service)]
 
 
 def _user_store(request: Request) -> UserStore:
@@ -97,7 +168,13 @@ def _user_store(request: Request) -> UserStore:
 
 async def get_auth_service(request: Request) -> AuthService:
     state = request.app.state
-    return AuthService(_user_store(request), state.hasher, state.token_codec)
+    return AuthService(
+        _user_store(request),
+        state.hasher,
+        state.token_codec,
+        refresh_lifetime=timedelta(days=state.settings.refresh_token_expire_days),
+        guard=state.rate_limiter,
+    )
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
@@ -129,5 +206,26 @@ OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 # Ids are 32-bit in the database: anything larger is refused here instead of overflowing there.
-UserIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A user id")]
-PostIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A post id")]
+UserIdPath = Annotated[
+    int, Path(ge=1, le=MAX_ID, description="A user id"), BeforeValidator(check_decimal_id)
+]
+PostIdPath = Annotated[
+    int, Path(ge=1, le=MAX_ID, description="A post id"), BeforeValidator(check_decimal_id)
+]
+CommentIdPath = Annotated[
+    int, Path(ge=1, le=MAX_ID, description="A comment id"), BeforeValidator(check_decimal_id)
+]
+
+
+async def get_rate_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+
+
+def client_address(request: Request) -> str:
+    """The caller's address, as the server sees it (behind a proxy, run Uvicorn with
+    --proxy-headers and --forwarded-allow-ips so that this is the real client)."""
+    return request.client.host if request.client else "unknown"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Executable, Result, Select, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
@@ -89,6 +90,26 @@ class BaseRepository(Generic[ModelT]):
         except IntegrityError as exc:
             raise _integrity_error(exc) from exc
         return obj
+
+    async def insert_ignoring_duplicates(self, values: dict[str, Any]) -> bool:
+        """Insert one row unless one with the same key exists (`INSERT ... ON CONFLICT DO
+        NOTHING`): racing inserts of one row all succeed and leave one. Inside a SAVEPOINT,
+        like `add`; a reference to a row deleted meanwhile is a `MissingReference`. True when
+        this call inserted the row."""
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(self.model).values(values).on_conflict_do_nothing()
+        result = await self.execute_guarded(stmt)
+        return bool(getattr(result, "rowcount", 0))
+
+    async def execute_guarded(self, stmt: Executable) -> Result[Any]:
+        """Run a write inside a SAVEPOINT, so that a broken constraint leaves the transaction
+        usable and comes out as `UniqueViolation` or `MissingReference`."""
+        try:
+            async with self.session.begin_nested():
+                return await self.session.execute(stmt)
+        except IntegrityError as exc:
+            raise _integrity_error(exc) from exc
 
     async def delete(self, obj: ModelT) -> None:
         await self.session.delete(obj)

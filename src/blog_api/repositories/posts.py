@@ -1,75 +1,69 @@
-"""Queries on posts. Every read says what it loads."""
+"""Queries on posts: entities (locked) for writes, plain rows for reads."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    Integer,
     Select,
-    UnaryExpression,
+    String,
     bindparam,
     delete,
+    exists,
+    false,
     func,
     or_,
     select,
-    tuple_,
 )
-from sqlalchemy.orm import InstrumentedAttribute, defer, joinedload, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from sqlalchemy.sql.functions import Function
 
 from blog_api.db import UNICODE_LOWER
-from blog_api.models import Post, PostStats, Tag, User, post_tags
+from blog_api.listing import INT, TEXT, TIME, AnySelect, Listing, Page, PostSort, Window, asc, desc
+from blog_api.models import Counter, Favorite, Follow, Post, Tag, User, post_tags
 from blog_api.repositories.base import BaseRepository
-
-
-class PostSort(StrEnum):
-    NEWEST = "-created_at"
-    OLDEST = "created_at"
-    TITLE = "title"
-    TITLE_DESC = "-title"
-
+from blog_api.repositories.counters import counter_value
 
 # Each order ends with the id, in the same direction, so that rows sharing a timestamp or a
 # title still come in one stable order and paging never repeats or skips one.
-_ORDER: dict[PostSort, tuple[UnaryExpression[Any], ...]] = {
-    PostSort.NEWEST: (Post.created_at.desc(), Post.id.desc()),
-    PostSort.OLDEST: (Post.created_at.asc(), Post.id.asc()),
-    PostSort.TITLE: (Post.title.asc(), Post.id.asc()),
-    PostSort.TITLE_DESC: (Post.title.desc(), Post.id.desc()),
-}
-
-
-def _after(sort: PostSort, value: Any, row_id: int) -> ColumnElement[bool]:
-    """Rows strictly after (value, id) in `sort` order: one row-value comparison, which both
-    databases answer with a range scan of the matching index."""
-    column = Post.title if sort in {PostSort.TITLE, PostSort.TITLE_DESC} else Post.created_at
-    key = tuple_(column, Post.id)
-    bound = tuple_(bindparam(None, value, type_=column.type), bindparam(None, row_id))
-    return key < bound if sort in {PostSort.NEWEST, PostSort.TITLE_DESC} else key > bound
-
-
-def sort_key(sort: PostSort, post: Post) -> tuple[Any, int]:
-    """The (value, id) that `sort` orders `post` by, for a cursor."""
-    if sort in {PostSort.TITLE, PostSort.TITLE_DESC}:
-        return post.title, post.id
-    return post.created_at, post.id
-
-
-# The author as the API shows it (UserPublic): no email, no password hash.
-_AUTHOR = joinedload(Post.author).load_only(
-    User.id, User.username, User.bio, User.created_at, raiseload=True
+POSTS = Listing(
+    "posts",
+    {
+        PostSort.PUBLISHED_DESC: (desc(Post.published_at, TIME), desc(Post.id, INT)),
+        PostSort.PUBLISHED: (asc(Post.published_at, TIME), asc(Post.id, INT)),
+        PostSort.CREATED_DESC: (desc(Post.created_at, TIME), desc(Post.id, INT)),
+        PostSort.CREATED: (asc(Post.created_at, TIME), asc(Post.id, INT)),
+        PostSort.TITLE: (asc(Post.title_key, TEXT), asc(Post.id, INT)),
+        PostSort.TITLE_DESC: (desc(Post.title_key, TEXT), desc(Post.id, INT)),
+    },
 )
-# One whole post: author joined, tags by one more query. (Joining the tags too would save
-# that query on PostgreSQL, but SQLite plans the nested outer join by materialising every
-# post_tags x tags row first: 34 ms a request at 10k posts, growing with the table.)
-FULL = (_AUTHOR, selectinload(Post.tags))
-# A list item: the same for the whole page (one tags query whatever per_page is; a
-# collection must not be joined under LIMIT), without the content a summary never reads.
-SUMMARY = (defer(Post.content, raiseload=True), *FULL)
+
+# A read row: the columns of PostSummary (and Post with `content`), the author's UserPublic
+# columns as author_*, the tag names as one text, the counts, and the viewer's flags.
+PostRow = dict[str, Any]
+
+_AUTHOR_COLUMNS = {
+    "id": User.id,
+    "username": User.username,
+    "bio": User.bio,
+    "image": User.image,
+    "created_at": User.created_at,
+}
+_POST_COLUMNS = (
+    Post.id,
+    Post.title,
+    Post.slug,
+    Post.description,
+    Post.published,
+    Post.published_at,
+    Post.created_at,
+    Post.updated_at,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,107 +73,246 @@ class PostFilter:
     author_username: str | None = None
     tag: str | None = None
     q: str | None = None
+    favorited_by: str | None = None  # a username
+    followed_by: int | None = None  # a user id: posts by the authors that user follows (feed)
 
-    def conditions(self, dialect: str) -> list[ColumnElement[bool]]:
-        where: list[ColumnElement[bool]] = []
-        if self.published_only:
-            where.append(Post.published.is_(True))
+    def shape(self) -> tuple[bool, ...]:
+        """Which filters are set: what the statement is made of (the values are parameters)."""
+        return (
+            self.published_only,
+            self.author_id is not None,
+            self.author_username is not None,
+            self.tag is not None,
+            bool(self.q),
+            self.favorited_by is not None,
+            self.followed_by is not None,
+        )
+
+    def params(self, dialect: str) -> dict[str, Any]:
+        """The filters' values, bound to the parameters `conditions` names."""
+        values: dict[str, Any] = {}
         if self.author_id is not None:
-            where.append(Post.author_id == self.author_id)
+            values["f_author_id"] = self.author_id
         if self.author_username is not None:
-            author = select(User.id).where(
-                func.lower(User.username) == self.author_username.lower()
-            )
-            where.append(Post.author_id.in_(author))
+            values["f_author"] = self.author_username.lower()
         if self.tag is not None:
-            tagged = (
-                select(post_tags.c.post_id)
-                .join(Tag, Tag.id == post_tags.c.tag_id)
-                .where(Tag.name == self.tag)
-            )
-            where.append(Post.id.in_(tagged))
+            values["f_tag"] = self.tag
         if self.q:
-            where.append(or_(*(_contains_ignoring_case(c, self.q, dialect) for c in _SEARCHED)))
-        return where
+            text = self.q.lower() if dialect == "sqlite" else self.q
+            values["f_q"] = f"%{_escape_like(text)}%"
+        if self.favorited_by is not None:
+            values["f_favorited_by"] = self.favorited_by.lower()
+        if self.followed_by is not None:
+            values["f_followed_by"] = self.followed_by
+        return values
+
+
+@lru_cache
+def _conditions(shape: tuple[bool, ...], dialect: str) -> tuple[ColumnElement[bool], ...]:
+    """The WHERE clause of a filter `shape`, with its values as bind parameters."""
+    published, author_id, author, tag, q, favorited_by, followed_by = shape
+    where: list[ColumnElement[bool]] = []
+    if published:
+        where.append(Post.published.is_(True))
+    if author_id:
+        where.append(Post.author_id == bindparam("f_author_id"))
+    if author:
+        where.append(Post.author_id.in_(_user_id("f_author")))
+    if tag:
+        tagged = (
+            select(post_tags.c.post_id)
+            .join(Tag, Tag.id == post_tags.c.tag_id)
+            .where(Tag.name == bindparam("f_tag"))
+        )
+        where.append(Post.id.in_(tagged))
+    if q:
+        pattern = bindparam("f_q", type_=String)
+        where.append(or_(*(_contains_ignoring_case(c, pattern, dialect) for c in _SEARCHED)))
+    if favorited_by:
+        liked = select(Favorite.post_id).where(Favorite.user_id.in_(_user_id("f_favorited_by")))
+        where.append(Post.id.in_(liked))
+    if followed_by:
+        followed = select(Follow.followed_id).where(
+            Follow.follower_id == bindparam("f_followed_by")
+        )
+        where.append(Post.author_id.in_(followed))
+    return tuple(where)
+
+
+def _user_id(param: str) -> Select[int]:
+    """The id of the user whose lowercased name is bound to `param`."""
+    return select(User.id).where(func.lower(User.username) == bindparam(param))
 
 
 _SEARCHED = (Post.title, Post.content)
 
 
+def _escape_like(text: str) -> str:
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
 def _contains_ignoring_case(
-    column: InstrumentedAttribute[str], text: str, dialect: str
+    column: InstrumentedAttribute[str], pattern: BindParameter[str], dialect: str
 ) -> ColumnElement[bool]:
-    """`text` anywhere in `column`, ignoring case in all of Unicode. PostgreSQL: ILIKE, which
-    the trigram indexes answer. SQLite: its LIKE folds ASCII only, so both sides go through
-    the unicode_lower function every SQLite connection has (see db.py)."""
+    """`pattern` (%text%, escaped with '/') matched in `column`, ignoring case in all of
+    Unicode. PostgreSQL: ILIKE, which the trigram indexes answer. SQLite: its LIKE folds ASCII
+    only, so the column goes through the unicode_lower function every SQLite connection has
+    (see db.py) and the text is lowercased in Python."""
     if dialect == "sqlite":
         lowered = Function(UNICODE_LOWER, column, type_=column.type)
-        return lowered.contains(text.lower(), autoescape=True)
-    return column.icontains(text, autoescape=True)
+        return lowered.like(pattern, escape="/")
+    return column.ilike(pattern, escape="/")
 
 
 PUBLIC = PostFilter()
 
 
+@dataclass(frozen=True, slots=True)
+class PostAccess:
+    """What decides who may see a post and what hangs off it."""
+
+    published: bool
+    author_id: int
+
+
+def _tag_names(dialect: str) -> ColumnElement[str | None]:
+    """The post's tag names as one comma-separated text (tag names hold no commas)."""
+    aggregate = (
+        func.string_agg(Tag.name, ",") if dialect == "postgresql" else func.group_concat(Tag.name)
+    )
+    return (
+        select(aggregate)
+        .select_from(post_tags.join(Tag, Tag.id == post_tags.c.tag_id))
+        .where(post_tags.c.post_id == Post.id)
+        .scalar_subquery()
+    )
+
+
+def _viewer_flags(viewer: bool) -> list[ColumnElement[bool]]:
+    """Whether the viewer (bound to `viewer_id`) favorited the post and follows its author;
+    false for an anonymous one."""
+    if not viewer:
+        return [false().label("favorited"), false().label("following_author")]
+    viewer_id: BindParameter[int] = bindparam("viewer_id", type_=Integer)
+    return [
+        exists()
+        .where(Favorite.user_id == viewer_id, Favorite.post_id == Post.id)
+        .label("favorited"),
+        exists()
+        .where(Follow.follower_id == viewer_id, Follow.followed_id == Post.author_id)
+        .label("following_author"),
+    ]
+
+
+@lru_cache
+def _read_select(dialect: str, viewer: bool, content: bool) -> AnySelect:
+    """The read rows' SELECT (no WHERE): built once per database, viewer and shape."""
+    return (
+        select(
+            *_POST_COLUMNS,
+            Post.content if content else Post.excerpt,
+            *(column.label(f"author_{name}") for name, column in _AUTHOR_COLUMNS.items()),
+            _tag_names(dialect).label("tags"),
+            counter_value(Counter.POST_FAVORITES, Post.id).label("favorites_count"),
+            counter_value(Counter.POST_COMMENTS, Post.id).label("comments_count"),
+            *_viewer_flags(viewer),
+        )
+        .select_from(Post)
+        .join(User, User.id == Post.author_id)
+    )
+
+
+@lru_cache
+def _one_post(dialect: str, viewer: bool, by_slug: bool) -> AnySelect:
+    where = Post.slug == bindparam("slug") if by_slug else Post.id == bindparam("post_id")
+    return _read_select(dialect, viewer, True).where(where)
+
+
+_PUBLISHED_TOTAL = counter_value(Counter.PUBLISHED_POSTS, 0)
+
+
+def _read_row(row: Any) -> PostRow:
+    """One read row as the nested shape the schemas read (author, tag list)."""
+    data: PostRow = dict(row._mapping)
+    author = {name: data.pop(f"author_{name}") for name in _AUTHOR_COLUMNS if name != "id"}
+    author["id"] = data["author_id"]  # kept beside: services read it
+    data["author"] = author
+    tags = data["tags"]
+    data["tags"] = sorted(tags.split(",")) if tags else []
+    return data
+
+
 class PostRepository(BaseRepository[Post]):
     model = Post
 
+    # --- reads: plain rows, one statement
+
+    async def read(
+        self, viewer_id: int | None, *, post_id: int | None = None, slug: str | None = None
+    ) -> PostRow | None:
+        """One whole post (content included) by id or slug, with the viewer's flags; None when
+        there is none. Who may see it is the service's to decide."""
+        stmt = _one_post(self._dialect(), viewer_id is not None, post_id is None)
+        params = {"viewer_id": viewer_id, "post_id": post_id, "slug": slug}
+        row = (await self.session.execute(stmt, params)).one_or_none()
+        return None if row is None else _read_row(row)
+
+    async def list_summaries(
+        self, filters: PostFilter, sort: PostSort, window: Window, *, viewer_id: int | None = None
+    ) -> Page[PostRow]:
+        """A page of post summaries. The unfiltered public list takes its total from the
+        counter, inside the page's statement: its first page costs what a cursor page costs."""
+        dialect = self._dialect()
+        viewer, shape = viewer_id is not None, filters.shape()
+
+        def stmt() -> AnySelect:
+            return _read_select(dialect, viewer, False).where(*_conditions(shape, dialect))
+
+        def count() -> AnySelect:
+            return select(Post.id).where(*_conditions(shape, dialect))
+
+        params = filters.params(dialect)
+        if viewer:
+            params["viewer_id"] = viewer_id
+        page = await POSTS.fetch(
+            self.session,
+            stmt,
+            sort,
+            window,
+            total=_PUBLISHED_TOTAL if filters == PUBLIC else None,
+            params=params,
+            shape=(dialect, viewer, shape),
+            count=count,
+        )
+        return page.map(_read_row)
+
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    async def get_access(self, post_id: int) -> PostAccess | None:
+        """Whether the post is published, and its author: one index lookup, no entity."""
+        row = (
+            await self.session.execute(
+                select(Post.published, Post.author_id).where(Post.id == post_id)
+            )
+        ).one_or_none()
+        return None if row is None else PostAccess(row.published, row.author_id)
+
+    # --- writes: entities, locked
+
     async def get_full(self, post_id: int, *, for_update: bool = False) -> Post | None:
-        """A whole post; with `for_update`, locked and read afresh (see `get_for_update`)."""
-        stmt = select(Post).where(Post.id == post_id)
+        """A post with its tags; with `for_update`, locked and read afresh (see
+        `get_for_update`)."""
+        stmt = select(Post).where(Post.id == post_id).options(selectinload(Post.tags))
         if for_update:
-            # OF posts: the tags are outer-joined, and their nullable side cannot be locked.
             stmt = stmt.with_for_update(of=Post).execution_options(populate_existing=True)
-        return await self._one(stmt)
+        return (await self.session.scalars(stmt)).one_or_none()
 
     async def attach_author(self, author: User) -> User:
         """The caller's user snapshot, as an object of this session (no query)."""
         return await self.session.merge(author, load=False)
 
-    async def get_full_by_slug(self, slug: str) -> Post | None:
-        return await self._one(select(Post).where(Post.slug == slug))
-
-    async def _one(self, stmt: Select[Post]) -> Post | None:
-        return (await self.session.scalars(stmt.options(*FULL))).one_or_none()
-
-    async def list_summaries(
-        self, filters: PostFilter, sort: PostSort, *, page: int, per_page: int
-    ) -> tuple[Sequence[Post], int]:
-        """A page of posts without their content, and the exact total (count, page, tags).
-
-        The unfiltered public list reads its total from the trigger-kept counter instead of
-        counting, so its first page costs the same however many posts there are.
-        """
-        stmt = self._filtered(filters).order_by(*_ORDER[sort])
-        if filters == PUBLIC:
-            total = await self.session.scalar(
-                select(PostStats.published_posts).where(PostStats.id == 1)
-            )
-            if total is not None:
-                return await self.paginate(
-                    stmt, page=page, per_page=per_page, total=total, options=SUMMARY
-                )
-        return await self.paginate(stmt, page=page, per_page=per_page, options=SUMMARY)
-
-    async def list_summaries_after(
-        self,
-        filters: PostFilter,
-        sort: PostSort,
-        after: tuple[Any, int] | None,
-        *,
-        limit: int,
-    ) -> Sequence[Post]:
-        """Up to `limit` posts after the (value, id) a cursor holds: no count, no OFFSET, so a
-        deep position costs what the first page costs."""
-        stmt = self._filtered(filters).order_by(*_ORDER[sort]).limit(limit).options(*SUMMARY)
-        if after is not None:
-            stmt = stmt.where(_after(sort, *after))
-        return (await self.session.scalars(stmt)).all()
-
     async def delete_by_id(self, post_id: int) -> None:
-        """Delete a post; the database removes its tag links (ON DELETE CASCADE)."""
+        """Delete a post; the database removes its tag links, comments and favorites (ON
+        DELETE CASCADE)."""
         await self.session.execute(delete(Post).where(Post.id == post_id))
-
-    def _filtered(self, filters: PostFilter) -> Select[Post]:
-        dialect = self.session.get_bind().dialect.name
-        return select(Post).where(*filters.conditions(dialect))

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from blog_api.models import Tag
+from blog_api.listing import INT, TEXT, AnySelect, Listing, Page, TagSort, Window, asc, desc
+from blog_api.models import Counter, Tag
 from blog_api.repositories.base import BaseRepository
+from blog_api.repositories.counters import counter_totals
 
 
 class TagRepository(BaseRepository[Tag]):
@@ -31,14 +35,34 @@ class TagRepository(BaseRepository[Tag]):
         found = await self.session.scalars(select(Tag).where(Tag.name.in_(ordered)))
         return sorted(found, key=lambda tag: tag.name)
 
-    async def popular(self, *, page: int, per_page: int) -> tuple[Sequence[Tag], int]:
-        """Tags on at least one published post, with that count: most used first, then by name.
+    async def popular(self, window: Window) -> Page[Any]:
+        """Tags on at least one published post, with that count (`name`, `post_count` rows):
+        most used first, then by name. The counts come from the counters; no link is read."""
+        stmt, listing = _in_use(self.session.get_bind().dialect.name)
+        return await listing.fetch(self.session, stmt, TagSort.POPULAR, window, shape="popular")
 
-        The counts are kept by triggers; no link is read.
-        """
-        stmt = (
-            select(Tag)
-            .where(Tag.published_posts > 0)
-            .order_by(Tag.published_posts.desc(), Tag.name)
-        )
-        return await self.paginate(stmt, page=page, per_page=per_page)
+    async def names_in_use(self) -> list[str]:
+        """The name of every tag on at least one published post (uncapped), in `popular`'s
+        order."""
+        stmt, listing = _in_use(self.session.get_bind().dialect.name)
+        ordered = stmt.with_only_columns(Tag.name).order_by(*listing.order_by(TagSort.POPULAR))
+        return list((await self.session.scalars(ordered)).all())
+
+
+@lru_cache
+def _in_use(dialect: str) -> tuple[AnySelect, Listing[TagSort]]:
+    """Tags on a published post with their counts, and their list (most used first, then by
+    name), built once per database. Names compare bytewise on every database (PostgreSQL's
+    default collation follows the server's locale, which orders '-' and '_' unlike SQLite)."""
+    counts = counter_totals(Counter.TAG_POSTS)
+    stmt = (
+        select(Tag.name, counts.c.value.label("post_count"))
+        .join(counts, counts.c.key == Tag.id)
+        .where(counts.c.value > 0)
+    )
+    name = Tag.name.collate("C") if dialect == "postgresql" else Tag.name
+    listing = Listing(
+        "tags",
+        {TagSort.POPULAR: (desc(counts.c.value, INT), asc(name, TEXT), asc(Tag.id, INT))},
+    )
+    return stmt, listing

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, Field
+
+from blog_api import listing
+from blog_api.rules import NO_NUL_PATTERN, storable
 
 T = TypeVar("T")
 
 
-def storable(value: str) -> str:
-    """Refuse what no database column should hold: NUL characters (PostgreSQL cannot store
-    them) and lone UTF-16 surrogates (JSON's "\\ud800" allows them; UTF-8 does not)."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
-    return value
-
-
-Text = Annotated[str, AfterValidator(storable)]
+# Text any column can hold: no NUL (the schema's pattern says so; `storable` also refuses
+# lone surrogates, which no JSON Schema pattern can name).
+Text = Annotated[
+    str, Field(json_schema_extra={"pattern": NO_NUL_PATTERN}), AfterValidator(storable)
+]
 
 
 class Problem(BaseModel):
@@ -44,21 +39,12 @@ class ValidationProblem(Problem):
 
 
 class Page(BaseModel, Generic[T]):
-    """One page of a list. `pages` is ceil(total / per_page), 0 when there is nothing."""
+    """One page of a list, the same envelope for every list.
 
-    items: list[T]
-    total: int = Field(description="Exact number of rows matching the filters")
-    page: int = Field(description="This page's number, from 1")
-    per_page: int
-    pages: int = Field(description="ceil(total / per_page); 0 when total is 0")
-
-
-class CursorPage(BaseModel, Generic[T]):
-    """A page of a list that also walks by cursor.
-
-    In page mode it is a `Page` plus `next_cursor`. In cursor mode (`cursor=` instead of
-    `page=`) `total`, `page` and `pages` are null, so a deep position costs what the first
-    page costs. `next_cursor` is null on the last page.
+    In page mode `total` is exact and `pages` is ceil(total / per_page) (0 when there is
+    nothing). In cursor mode (`cursor=` instead of `page=`) `total`, `page` and `pages` are
+    null, so a deep position costs what the first page costs. `next_cursor` is null on the
+    last page.
     """
 
     items: list[T]
@@ -70,3 +56,39 @@ class CursorPage(BaseModel, Generic[T]):
         description="Pass as `cursor` (same filters and sort) for the rows after this page; "
         "null on the last page"
     )
+
+    @classmethod
+    def of(cls, page: listing.Page[Any]) -> Self:
+        """The envelope of a page the list kit answered (its items validated once, here)."""
+        return cls.model_validate(
+            {
+                "items": page.items,
+                "total": page.total,
+                "page": page.page,
+                "per_page": page.per_page,
+                "pages": page.pages,
+                "next_cursor": page.next_cursor,
+            }
+        )
+
+
+def not_nullable(*fields: str, **extra: Any) -> Any:
+    """A `json_schema_extra` for a PATCH model whose fields may be omitted but not null: the
+    schema loses their `null` option (and the null default), as the server refuses null.
+    The fields stay `X | None` in Python, so that errors point at the field alone."""
+
+    def edit(schema: dict[str, Any]) -> None:
+        schema.update(extra)
+        for name in fields:
+            prop = schema.get("properties", {}).get(name)
+            if not prop or "anyOf" not in prop:
+                continue
+            options = [o for o in prop.pop("anyOf") if o.get("type") != "null"]
+            if prop.get("default", ...) is None:
+                del prop["default"]
+            if len(options) == 1:
+                prop.update({**options[0], **prop})
+            else:
+                prop["anyOf"] = options
+
+    return edit

@@ -2,52 +2,63 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    model_validator,
+)
 
-from blog_api.repositories.posts import PostSort
-from blog_api.schemas.common import Text
+from blog_api.listing import PostSort
+from blog_api.rules import (
+    EXCERPT_LENGTH,
+    MAX_TAGS,
+    TAG_INPUT_PATTERN,
+    TITLE_PATTERN,
+    check_title,
+    normalize_tag,
+)
+from blog_api.schemas.common import Text, not_nullable
 from blog_api.schemas.users import UserPublic
 
-__all__ = ["Post", "PostCreate", "PostSort", "PostSummary", "PostUpdate", "normalize_tag"]
-
-MAX_TAGS = 10
-_TAG = re.compile(r"[a-z0-9_-]{1,32}")
-
-
-def is_tag_name(name: str) -> bool:
-    return _TAG.fullmatch(name) is not None
-
-
-def normalize_tag(raw: str) -> str:
-    """' Python ' -> 'python'. Raises ValueError when the result is not a valid tag name."""
-    name = raw.strip().lower()
-    if not is_tag_name(name):
-        raise ValueError(f"Invalid tag {raw!r}: use 1-32 letters, digits, '-' or '_' (ASCII)")
-    return name
+__all__ = ["Post", "PostCreate", "PostSort", "PostSummary", "PostUpdate"]
 
 
 def _normalize_tags(raw: list[str]) -> list[str]:
-    names = sorted({normalize_tag(item) for item in raw})
-    if len(names) > MAX_TAGS:
-        raise ValueError(f"A post has at most {MAX_TAGS} tags")
-    return names
+    return sorted({normalize_tag(item) for item in raw})
 
 
+# At most MAX_TAGS names as sent (duplicates included): a limit the schema can state, so that a
+# client's own validation and the server's agree.
 TagList = Annotated[
-    list[Annotated[str, Field(max_length=64)]],
+    list[Annotated[str, Field(max_length=64, json_schema_extra={"pattern": TAG_INPUT_PATTERN})]],
     Field(
-        max_length=100,
-        description=f"Tag names: trimmed, lowercased, duplicates collapsed; at most {MAX_TAGS}",
+        max_length=MAX_TAGS,
+        description=f"At most {MAX_TAGS} tag names; trimmed, lowercased, duplicates collapsed",
         examples=[["python", "async"]],
     ),
     AfterValidator(_normalize_tags),
 ]
-Title = Annotated[Text, Field(min_length=1, max_length=200)]
+Title = Annotated[
+    Text,
+    Field(
+        min_length=1,
+        max_length=200,
+        description="1-200 characters, something visible among them; no control characters "
+        "and no bidirectional overrides",
+        # In the schema only: the rule is check_title (the pattern covers the BMP).
+        json_schema_extra={"pattern": TITLE_PATTERN},
+    ),
+    AfterValidator(check_title),
+]
 Content = Annotated[Text, Field(min_length=1, max_length=100_000)]
+Description = Annotated[Text, Field(max_length=300, description="The author's short summary")]
 
 
 def _strip(value: Any) -> Any:
@@ -60,16 +71,24 @@ StrippedTitle = Annotated[Title, BeforeValidator(_strip)]
 class PostCreate(BaseModel):
     title: StrippedTitle
     content: Content
-    published: bool = False
+    description: Description | None = None
+    published: StrictBool = False
     tags: TagList = []
 
 
 class PostUpdate(BaseModel):
     """Only the fields sent are changed; `tags`, when sent, replaces the whole set."""
 
+    # Omitted means unchanged, but null is refused (only `description` may be null): the
+    # schema says so.
+    model_config = ConfigDict(
+        json_schema_extra=not_nullable("title", "content", "published", "tags")
+    )
+
     title: StrippedTitle | None = None
     content: Content | None = None
-    published: bool | None = None
+    description: Description | None = Field(None, description="null removes it")
+    published: StrictBool | None = None
     tags: TagList | None = None
 
     @model_validator(mode="before")
@@ -77,27 +96,25 @@ class PostUpdate(BaseModel):
     def _no_nulls(cls, data: Any) -> Any:
         if isinstance(data, dict):
             for name, value in data.items():
-                if name in cls.model_fields and value is None:
+                if name in cls.model_fields and name != "description" and value is None:
                     raise ValueError(f"{name} cannot be null")
         return data
 
 
-def _tag_names(value: Any) -> Any:
-    """ORM Tag objects -> their names, sorted."""
-    if isinstance(value, list | tuple):
-        return sorted(getattr(item, "name", item) for item in value)
-    return value
-
-
 class _PostBase(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: int
     title: str
     slug: str
+    description: str | None
     published: bool
+    published_at: datetime | None = Field(
+        description="When the post was first published; null for a draft never published"
+    )
     author: UserPublic
-    tags: Annotated[list[str], BeforeValidator(_tag_names)] = Field(description="Tag names, sorted")
+    tags: list[str] = Field(description="Tag names, sorted")
+    favorites_count: int = Field(description="How many users favorited the post")
+    comments_count: int
+    favorited: bool = Field(description="Whether the caller favorited it (false when anonymous)")
     created_at: datetime
     updated_at: datetime
 
@@ -107,6 +124,9 @@ class Post(_PostBase):
 
 
 class PostSummary(_PostBase):
-    """A list item: a post without its content, with the content's first 200 characters."""
+    """A list item: a post without its content, with the start of the content."""
 
-    excerpt: str
+    excerpt: str = Field(
+        description=f"The start of the content, at most {EXCERPT_LENGTH} characters, cut at a "
+        "word boundary with an ellipsis when cut"
+    )

@@ -6,54 +6,91 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+import email_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictBool,
+    model_validator,
+)
 
-from blog_api.schemas.common import Text, storable
-
-# bcrypt only looks at the first 72 bytes of a secret: longer ones are refused, not truncated.
-PASSWORD_MAX_BYTES = 72
-PASSWORD_MIN_LENGTH = 8
-
-
-def check_password(value: str) -> str:
-    storable(value)  # bcrypt cannot take a NUL either
-    if len(value) < PASSWORD_MIN_LENGTH:
-        raise ValueError(f"Password must have at least {PASSWORD_MIN_LENGTH} characters")
-    if len(value.encode("utf-8")) > PASSWORD_MAX_BYTES:
-        raise ValueError(f"Password must be at most {PASSWORD_MAX_BYTES} bytes in UTF-8")
-    return value
-
+from blog_api.rules import (
+    IMAGE_MAX_LENGTH,
+    IMAGE_URL_PATTERN,
+    NO_NUL_PATTERN,
+    PASSWORD_MAX_BYTES,
+    PASSWORD_MIN_LENGTH,
+    USERNAME_CHARACTERS,
+    USERNAME_MAX_LENGTH,
+    USERNAME_MIN_LENGTH,
+    check_image_url,
+    check_password,
+)
+from blog_api.schemas.common import Text, not_nullable
 
 Password = Annotated[
     str,
     Field(
         max_length=PASSWORD_MAX_BYTES,
         description="8 characters to 72 bytes in UTF-8",
-        json_schema_extra={"minLength": PASSWORD_MIN_LENGTH},
+        json_schema_extra={"minLength": PASSWORD_MIN_LENGTH, "pattern": NO_NUL_PATTERN},
     ),
     AfterValidator(check_password),
 ]
-USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{3,32}$"
-
-
-def is_username(value: str) -> bool:
-    return re.fullmatch(USERNAME_PATTERN, value) is not None
-
-
 Username = Annotated[
     str,
     Field(
-        min_length=3,
-        max_length=32,
-        pattern=r"^[A-Za-z0-9_.\-]+$",
+        min_length=USERNAME_MIN_LENGTH,
+        max_length=USERNAME_MAX_LENGTH,
+        pattern=USERNAME_CHARACTERS,
         description="3-32 letters, digits, '_', '.', '-'; unique ignoring case",
     ),
 ]
 Bio = Annotated[Text, Field(max_length=500)]
+ImageUrl = Annotated[
+    str,
+    Field(
+        max_length=IMAGE_MAX_LENGTH,
+        description=f"An avatar URL: http or https, at most {IMAGE_MAX_LENGTH} characters",
+        examples=["https://example.com/avatar.png"],
+        json_schema_extra={"pattern": IMAGE_URL_PATTERN},
+    ),
+    AfterValidator(check_image_url),
+]
+
+
+def _unicode(value: str) -> str:
+    """Refuse lone surrogates (JSON's "\\ud800"), which are no text."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+    return value
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+# email-validator refuses a domain without a dot, a top-level domain that does not end in a
+# letter, and special-use domains (.test, .localhost, ...): the schema says so.
+_SPECIAL_USE = "|".join(_any_case(name) for name in email_validator.SPECIAL_USE_DOMAIN_NAMES)
+EMAIL_PATTERN = rf"^[^@]+@(?![^@]*\.(?:{_SPECIAL_USE})$)[^@]+\.[^@]*[A-Za-z]$"
+Email = Annotated[
+    EmailStr,
+    Field(
+        description="Stored and compared case-insensitively; no special-use domain "
+        "(.test, .localhost, .invalid, ...)",
+        json_schema_extra={"pattern": EMAIL_PATTERN},
+    ),
+]
 
 
 class UserCreate(BaseModel):
-    email: EmailStr = Field(description="Stored and compared case-insensitively")
+    email: Email
     username: Username
     password: Password
     bio: Bio | None = None
@@ -63,18 +100,33 @@ class UserUpdate(BaseModel):
     """Only the fields sent are changed. `current_password` is required to change the password
     or the email, except for a superuser changing another user."""
 
-    email: EmailStr | None = None
+    # A password (or email) change of one's own account needs current_password (a superuser
+    # changing someone else does not: the schema asks for the stricter case).
+    model_config = ConfigDict(
+        json_schema_extra=not_nullable(
+            "email",
+            "username",
+            "password",
+            "current_password",
+            "is_active",
+            dependentRequired={"password": ["current_password"], "email": ["current_password"]},
+        )
+    )
+
+    email: Email | None = None
     username: Username | None = None
     password: Password | None = None
     bio: Bio | None = None
-    current_password: str | None = Field(None, max_length=1024)  # checked, never stored
-    is_active: bool | None = Field(None, description="Superusers only")
+    image: ImageUrl | None = Field(None, description="An http(s) URL; null removes the image")
+    # Checked, never stored: any text (a wrong one is a 403), but text it must be.
+    current_password: Annotated[str, AfterValidator(_unicode)] | None = Field(None, max_length=1024)
+    is_active: StrictBool | None = Field(None, description="Superusers only")
 
     @model_validator(mode="before")
     @classmethod
     def _no_null_for_required(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            for name in ("email", "username", "password", "is_active"):
+            for name in ("email", "username", "password", "current_password", "is_active"):
                 if name in data and data[name] is None:
                     raise ValueError(f"{name} cannot be null")
         return data
@@ -86,7 +138,19 @@ class UserPublic(BaseModel):
     id: int
     username: str
     bio: str | None
+    image: str | None = Field(description="An avatar URL (http or https), or null")
     created_at: datetime
+
+
+class Profile(UserPublic):
+    """A user as anyone sees them, with their counts and whether the caller follows them."""
+
+    posts_count: int = Field(description="Published posts")
+    followers_count: int
+    following_count: int
+    following: bool = Field(
+        description="Whether the caller follows this user (false when anonymous)"
+    )
 
 
 class UserPrivate(UserPublic):

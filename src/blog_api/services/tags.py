@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
-from blog_api.models import Tag
+from blog_api.listing import Page, Window
 from blog_api.repositories import TagRepository
 
 
 class TagService:
+    """The door to the tags for both faces of the API (routers speak to services only). No
+    rule of its own: a tag shows while a published post carries it, which the counts say."""
+
     def __init__(self, tags: TagRepository) -> None:
         self.tags = tags
 
-    async def popular(self, *, page: int, per_page: int) -> tuple[Sequence[Tag], int]:
-        return await self.tags.popular(page=page, per_page=per_page)
+    async def popular(self, window: Window) -> Page[Any]:
+        """Tags on published posts with their counts (`name`, `post_count`), most used first,
+        then by name."""
+        return await self.tags.popular(window)
+
+    async def names_in_use(self) -> list[str]:
+        """Every tag on at least one published post (uncapped), most used first."""
+        return await self.tags.names_in_use()

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection
 from typing import Any
 
 from blog_api.db import utcnow
 from blog_api.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from blog_api.listing import Page, Window
 from blog_api.models import User
-from blog_api.repositories import UniqueViolation, UserRepository
+from blog_api.repositories import RefreshTokenRepository, UniqueViolation, UserRepository
+from blog_api.rules import is_username
 from blog_api.schemas.users import UserCreate, UserUpdate
 from blog_api.security import PasswordHasher
+
+_SET_AS_SENT = ("is_active", "bio", "image")
+_SET_WHEN_CHANGED = ("username", "email")
 
 
 class UserService:
@@ -37,27 +42,57 @@ class UserService:
             raise NotFoundError(f"User {user_id} not found")
         return user
 
-    async def list_newest(self, *, page: int, per_page: int) -> tuple[Sequence[User], int]:
-        return await self.users.list_newest(page=page, per_page=per_page)
+    async def list_public(self, window: Window) -> Page[Any]:
+        """Every user as anyone sees them, newest first. (No rule applies: every account is
+        listed, inactive ones too, as GET /users/{id} shows them. The method is the layer's
+        door: routers speak to services only.)"""
+        return await self.users.list_public(window)
 
-    async def update(self, actor: User, user_id: int, data: UserUpdate) -> User:
+    async def profile(self, viewer: User | None, user_id: int) -> Any:
+        """The Profile of a user as `viewer` sees it (`following` theirs), or 404."""
+        row = await self.users.profile(_id(viewer), user_id=user_id)
+        if row is None:
+            raise NotFoundError(f"User {user_id} not found")
+        return row
+
+    async def profile_by_username(self, viewer: User | None, username: str) -> Any:
+        """As `profile`, by username (ignoring case)."""
+        row = (
+            await self.users.profile(_id(viewer), username=username)
+            if is_username(username)
+            else None
+        )
+        if row is None:
+            raise NotFoundError(f"User {username[:40]!r} not found")
+        return row
+
+    async def followed_among(self, reader: User | None, user_ids: Collection[int]) -> set[int]:
+        """Which of `user_ids` `reader` follows (none, for an anonymous reader)."""
+        if reader is None:
+            return set()
+        return await self.users.followed_among(reader.id, user_ids)
+
+    async def update(
+        self, actor: User, user_id: int, data: UserUpdate, *, reauthenticated: bool = False
+    ) -> User:
         """Change a user. `actor` is the caller's snapshot from authentication.
+
+        Changing one's own password or email takes `current_password`, unless the caller has
+        proven who they are otherwise (`reauthenticated`: a face with no such field decides).
 
         Every bcrypt happens before the first statement of the transaction, so no connection
         (nor SQLite's write lock) is held while it runs; the target is then locked, and a
         password or email change only applies if the password is still the one just checked.
         """
         sent = data.model_dump(exclude_unset=True)
+        if "email" in sent:
+            sent["email"] = sent["email"].lower()
         if "is_active" in sent and not actor.is_superuser:
             raise PermissionDeniedError("Only a superuser may change is_active")
         await self._check_may_manage(actor, user_id)
-        acting_on_self = actor.id == user_id
-        email = sent["email"].lower() if "email" in sent else None
-        sensitive = "password" in sent or (email is not None and email != actor.email)
-        checked_hash = None
-        if acting_on_self and sensitive:
-            await self._check_current_password(actor, data.current_password)
-            checked_hash = actor.hashed_password
+        checked_hash = await self._check_identity(
+            actor, user_id, sent, data.current_password, reauthenticated=reauthenticated
+        )
         new_hash = await self.hasher.hash(data.password) if data.password is not None else None
 
         target = await self.users.get_for_update(user_id)
@@ -65,26 +100,52 @@ class UserService:
             raise NotFoundError(f"User {user_id} not found")
         if checked_hash is not None and target.hashed_password != checked_hash:
             raise ConflictError("The password was changed at the same time; try again")
-        changes: dict[str, Any] = {}
-        if "is_active" in sent:
-            changes["is_active"] = sent["is_active"]
-        if "bio" in sent:
-            changes["bio"] = sent["bio"]
-        if "username" in sent and sent["username"] != target.username:
-            changes["username"] = sent["username"]
-        if email is not None and email != target.email:
-            changes["email"] = email
-        if new_hash is not None:
-            changes["hashed_password"] = new_hash
-            changes["password_changed_at"] = utcnow()
+        changes = self._changes(target, sent, new_hash)
         if not changes:
             return target
+        if new_hash is not None:
+            # A new password is what someone does after a leak: every session ends with it.
+            await RefreshTokenRepository(self.users.session).end_all_of(user_id)
         try:
             return await self.users.update(target, changes)
         except UniqueViolation:
             raise await self._conflict(
                 email=changes.get("email"), username=changes.get("username"), exclude_id=user_id
             ) from None
+
+    async def _check_identity(
+        self,
+        actor: User,
+        user_id: int,
+        sent: dict[str, Any],
+        current_password: str | None,
+        *,
+        reauthenticated: bool,
+    ) -> str | None:
+        """Changing one's own password or email takes the current password (unless the caller
+        was `reauthenticated`). Answers the hash it was checked against, for the caller to find
+        unchanged once the user is locked; None when nothing needed checking."""
+        new_email = sent.get("email", actor.email) != actor.email
+        if actor.id != user_id or not ("password" in sent or new_email):
+            return None
+        if not reauthenticated:
+            await self._check_current_password(actor, current_password)
+        return actor.hashed_password
+
+    @staticmethod
+    def _changes(target: User, sent: dict[str, Any], new_hash: str | None) -> dict[str, Any]:
+        """The columns to write: the sent fields (username and email only when they differ,
+        so that a no-op never trips the unique constraints), and the new password's hash."""
+        changes = {name: sent[name] for name in _SET_AS_SENT if name in sent}
+        changes |= {
+            name: sent[name]
+            for name in _SET_WHEN_CHANGED
+            if name in sent and sent[name] != getattr(target, name)
+        }
+        if new_hash is not None:
+            changes["hashed_password"] = new_hash
+            changes["password_changed_at"] = utcnow()  # ends the access tokens issued before
+        return changes
 
     async def delete(self, actor: User, user_id: int) -> None:
         await self._check_may_manage(actor, user_id)
@@ -118,9 +179,13 @@ class UserService:
         if email is not None:
             holder = await self.users.get_by_email(email)
             if holder is not None and holder.id != exclude_id:
-                return ConflictError(f"The email {email} is already registered")
+                return ConflictError(f"The email {email} is already registered", field="email")
         if username is not None:
             holder = await self.users.get_by_username(username)
             if holder is not None and holder.id != exclude_id:
-                return ConflictError(f"The username {username} is already taken")
+                return ConflictError(f"The username {username} is already taken", field="username")
         return ConflictError("The email or the username is already taken")
+
+
+def _id(viewer: User | None) -> int | None:
+    return None if viewer is None else viewer.id

@@ -5,7 +5,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from blog_api.api.deps import DatabaseAnswersDep
-from blog_api.api.problems import problem, problem_responses
+from blog_api.api.openapi import problem_responses
+from blog_api.api.problems import problem
 
 router = APIRouter(tags=["health"])
 
@@ -30,7 +31,7 @@ async def health() -> Liveness:
     response_model=Readiness,
     responses=problem_responses(503),
 )
-async def ready(database_answers: DatabaseAnswersDep) -> Readiness | JSONResponse:
+async def readiness(database_answers: DatabaseAnswersDep) -> Readiness | JSONResponse:
     if not database_answers:
-        return problem(503, "The database is not answering")
+        return problem(503, "The database is not answering", headers={"Retry-After": "5"})
     return Readiness()

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
 from blog_api.api.deps import CurrentUser, OptionalUser, PostIdPath, PostServiceDep
-from blog_api.api.pagination import ListWindowDep, cursor_page_body
-from blog_api.api.problems import problem_responses
-from blog_api.models import Post as PostRecord
-from blog_api.schemas.common import CursorPage
+from blog_api.api.openapi import problem_responses
+from blog_api.api.pagination import ListWindowDep
+from blog_api.schemas.common import Page
 from blog_api.schemas.posts import Post, PostCreate, PostSort, PostSummary, PostUpdate
 
 router = APIRouter(tags=["posts"])
@@ -20,30 +19,29 @@ SortQuery = Annotated[
 
 @router.get(
     "/posts",
-    response_model=CursorPage[PostSummary],
+    response_model=Page[PostSummary],
     summary="Published posts, filtered and sorted, by page or by cursor",
     responses=problem_responses(401, 403, 422),
 )
 async def list_posts(
     posts: PostServiceDep,
     window: ListWindowDep,
-    _viewer: OptionalUser,
+    viewer: OptionalUser,
     author: Annotated[str | None, Query(max_length=64, description="A username")] = None,
     tag: Annotated[str | None, Query(max_length=64, description="A tag name")] = None,
+    favorited_by: Annotated[
+        str | None, Query(max_length=64, description="Posts this username favorited")
+    ] = None,
     q: Annotated[
         str | None,
         Query(max_length=200, description="Case-insensitive text in the title or content"),
     ] = None,
-    sort: SortQuery = PostSort.NEWEST,
-) -> dict[str, Any]:
+    sort: SortQuery = PostSort.PUBLISHED_DESC,
+) -> Page[PostSummary]:
     result = await posts.list_published(
-        window,
-        author=author,
-        tag=tag,
-        q=q,
-        sort=sort,
+        viewer, window, author=author, tag=tag, favorited_by=favorited_by, q=q, sort=sort
     )
-    return cursor_page_body(result, window.per_page)
+    return Page[PostSummary].of(result)
 
 
 @router.post(
@@ -55,10 +53,10 @@ async def list_posts(
 )
 async def create_post(
     data: PostCreate, me: CurrentUser, posts: PostServiceDep, request: Request, response: Response
-) -> PostRecord:
+) -> Post:
     post = await posts.create(me, data)
-    response.headers["Location"] = request.app.url_path_for("get_post", post_id=str(post.id))
-    return post
+    response.headers["Location"] = request.app.url_path_for("get_post", post_id=str(post["id"]))
+    return Post.model_validate(post)
 
 
 @router.get(
@@ -67,8 +65,8 @@ async def create_post(
     summary="A post by its slug (drafts: their author and superusers only)",
     responses=problem_responses(401, 403, 404),
 )
-async def get_post_by_slug(slug: str, viewer: OptionalUser, posts: PostServiceDep) -> PostRecord:
-    return await posts.get_by_slug(viewer, slug)
+async def get_post_by_slug(slug: str, viewer: OptionalUser, posts: PostServiceDep) -> Post:
+    return Post.model_validate(await posts.get_by_slug(viewer, slug))
 
 
 @router.get(
@@ -77,8 +75,8 @@ async def get_post_by_slug(slug: str, viewer: OptionalUser, posts: PostServiceDe
     summary="A post (drafts: their author and superusers only)",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def get_post(post_id: PostIdPath, viewer: OptionalUser, posts: PostServiceDep) -> PostRecord:
-    return await posts.get(viewer, post_id)
+async def get_post(post_id: PostIdPath, viewer: OptionalUser, posts: PostServiceDep) -> Post:
+    return Post.model_validate(await posts.get(viewer, post_id))
 
 
 @router.patch(
@@ -89,8 +87,8 @@ async def get_post(post_id: PostIdPath, viewer: OptionalUser, posts: PostService
 )
 async def update_post(
     post_id: PostIdPath, data: PostUpdate, me: CurrentUser, posts: PostServiceDep
-) -> PostRecord:
-    return await posts.update(me, post_id, data)
+) -> Post:
+    return Post.model_validate(await posts.update(me, post_id, data))
 
 
 @router.delete(
@@ -105,11 +103,11 @@ async def delete_post(post_id: PostIdPath, me: CurrentUser, posts: PostServiceDe
 
 @router.get(
     "/users/me/posts",
-    response_model=CursorPage[PostSummary],
+    response_model=Page[PostSummary],
     summary="Your posts, drafts included, newest first, by page or by cursor",
     responses=problem_responses(401, 403, 422),
 )
 async def list_my_posts(
     me: CurrentUser, posts: PostServiceDep, window: ListWindowDep
-) -> dict[str, Any]:
-    return cursor_page_body(await posts.list_own(me, window), window.per_page)
+) -> Page[PostSummary]:
+    return Page[PostSummary].of(await posts.list_own(me, window))

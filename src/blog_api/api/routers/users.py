@@ -1,15 +1,22 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 
-from blog_api.api.deps import CurrentUser, UserIdPath, UserServiceDep
-from blog_api.api.pagination import PageParamsDep
-from blog_api.api.problems import problem_responses
+from blog_api.api.deps import (
+    CurrentUser,
+    OptionalUser,
+    RateLimiterDep,
+    UserIdPath,
+    UserServiceDep,
+    client_address,
+)
+from blog_api.api.openapi import problem_responses
+from blog_api.api.pagination import ListWindowDep
 from blog_api.models import User
 from blog_api.schemas.common import Page
-from blog_api.schemas.users import UserCreate, UserPrivate, UserPublic, UserUpdate
+from blog_api.schemas.users import Profile, UserCreate, UserPrivate, UserPublic, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -19,51 +26,106 @@ router = APIRouter(prefix="/users", tags=["users"])
     status_code=status.HTTP_201_CREATED,
     response_model=UserPrivate,
     summary="Register",
-    responses=problem_responses(409, 422),
+    responses=problem_responses(409, 422, 429),
 )
 async def create_user(
-    data: UserCreate, users: UserServiceDep, request: Request, response: Response
+    data: UserCreate,
+    users: UserServiceDep,
+    limiter: RateLimiterDep,
+    request: Request,
+    response: Response,
 ) -> User:
+    await limiter.registration(client_address(request))
     user = await users.register(data)
     response.headers["Location"] = request.app.url_path_for("get_user", user_id=str(user.id))
     return user
 
 
-@router.get("", response_model=Page[UserPublic], summary="List users, newest first")
-async def list_users(users: UserServiceDep, paging: PageParamsDep) -> dict[str, Any]:
-    items, total = await users.list_newest(page=paging.page, per_page=paging.per_page)
-    return paging.body(items, total)
+@router.get(
+    "",
+    response_model=Page[UserPublic],
+    summary="List users, newest first, by page or by cursor",
+    responses=problem_responses(422),
+)
+async def list_users(users: UserServiceDep, window: ListWindowDep) -> Page[UserPublic]:
+    return Page[UserPublic].of(await users.list_public(window))
 
 
-@router.get("/me", response_model=UserPrivate, responses=problem_responses(401, 403))
-async def read_me(me: CurrentUser) -> User:
+@router.get(
+    "/me",
+    response_model=UserPrivate,
+    summary="Your account, email included",
+    responses=problem_responses(401, 403),
+)
+async def get_me(me: CurrentUser) -> User:
     return me
 
 
-@router.patch("/me", response_model=UserPrivate, responses=problem_responses(401, 403, 409, 422))
-async def update_me(data: UserUpdate, me: CurrentUser, users: UserServiceDep) -> User:
+async def _limit_password_checks(limiter: RateLimiterDep, user_id: int, data: UserUpdate) -> None:
+    """A change of password or email checks (and hashes) a password: rate-limited per account."""
+    if data.model_fields_set & {"password", "email"}:
+        await limiter.password_change(user_id)
+
+
+@router.patch(
+    "/me",
+    response_model=UserPrivate,
+    summary="Change your account (current_password to change the email or the password)",
+    responses=problem_responses(401, 403, 409, 422, 429),
+)
+async def update_me(
+    data: UserUpdate, me: CurrentUser, users: UserServiceDep, limiter: RateLimiterDep
+) -> User:
+    await _limit_password_checks(limiter, me.id, data)
     return await users.update(me, me.id, data)
 
 
-@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(401, 403))
+@router.delete(
+    "/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete your account; your posts go with it",
+    responses=problem_responses(401, 403),
+)
 async def delete_me(me: CurrentUser, users: UserServiceDep) -> None:
     await users.delete(me, me.id)
 
 
-@router.get("/{user_id}", response_model=UserPublic, responses=problem_responses(404, 422))
-async def get_user(user_id: UserIdPath, users: UserServiceDep) -> User:
-    return await users.get(user_id)
+@router.get(
+    "/by-username/{username}",
+    response_model=Profile,
+    summary="A user's profile by username (ignoring case)",
+    responses=problem_responses(404),
+)
+async def get_user_by_username(
+    username: Annotated[str, Path(max_length=64)], viewer: OptionalUser, users: UserServiceDep
+) -> Profile:
+    return Profile.model_validate(await users.profile_by_username(viewer, username))
+
+
+@router.get(
+    "/{user_id}",
+    response_model=Profile,
+    summary="A user's profile: counts, and whether you follow them",
+    responses=problem_responses(404, 422),
+)
+async def get_user(user_id: UserIdPath, viewer: OptionalUser, users: UserServiceDep) -> Profile:
+    return Profile.model_validate(await users.profile(viewer, user_id))
 
 
 @router.patch(
     "/{user_id}",
     response_model=UserPrivate,
     summary="Change a user (themself, or anyone for a superuser)",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(401, 403, 404, 409, 422, 429),
 )
 async def update_user(
-    user_id: UserIdPath, data: UserUpdate, me: CurrentUser, users: UserServiceDep
+    user_id: UserIdPath,
+    data: UserUpdate,
+    me: CurrentUser,
+    users: UserServiceDep,
+    limiter: RateLimiterDep,
 ) -> User:
+    await _limit_password_checks(limiter, user_id, data)
     return await users.update(me, user_id, data)
 
 

@@ -1,0 +1,1 @@
+"""`make fuzz`: schemathesis over /openapi.json against a served blog-api (see __main__)."""

@@ -1,0 +1,79 @@
+"""RealWorld: profiles (native users, by username) and follows."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from blog_api.api.deps import FollowServiceDep, UserServiceDep
+from blog_api.api.realworld.convert import profile_body
+from blog_api.api.realworld.deps import CurrentCaller, OptionalCaller, viewer
+from blog_api.api.realworld.errors import RealWorldRoute, about, error
+from blog_api.api.realworld.openapi import responses
+from blog_api.api.realworld.schemas import ProfileResponse
+from blog_api.errors import InvalidInputError
+
+router = APIRouter(route_class=RealWorldRoute, tags=["Profile"])
+
+UsernamePath = Annotated[str, Path(description="Username of the profile")]
+
+
+@router.get(
+    "/profiles/{username}",
+    operation_id="GetProfileByUsername",
+    summary="Get a profile",
+    description="Get a profile of a user of the system. Auth is optional",
+    response_model=ProfileResponse,
+    responses=responses(401, 404, 422),
+)
+async def get_profile(
+    username: UsernamePath, caller: OptionalCaller, users: UserServiceDep
+) -> dict[str, Any]:
+    with about("profile"):
+        profile = await users.profile_by_username(viewer(caller), username)
+    return {"profile": profile_body(profile, following=profile.following)}
+
+
+@router.post(
+    "/profiles/{username}/follow",
+    operation_id="FollowUserByUsername",
+    summary="Follow a user",
+    description="Follow a user by username",
+    response_model=ProfileResponse,
+    responses=responses(401, 404, 422),
+)
+async def follow(
+    username: UsernamePath,
+    caller: CurrentCaller,
+    users: UserServiceDep,
+    follows: FollowServiceDep,
+) -> dict[str, Any]:
+    """Following twice is following once; following oneself is a 422."""
+    with about("profile"):
+        user = await users.profile_by_username(caller.user, username)
+        try:
+            profile = await follows.follow(caller.user, user.id)
+        except InvalidInputError as exc:
+            raise error(422, "username", exc.detail) from None
+    return {"profile": profile_body(profile, following=profile.following)}
+
+
+@router.delete(
+    "/profiles/{username}/follow",
+    operation_id="UnfollowUserByUsername",
+    summary="Unfollow a user",
+    description="Unfollow a user by username",
+    response_model=ProfileResponse,
+    responses=responses(401, 404, 422),
+)
+async def unfollow(
+    username: UsernamePath,
+    caller: CurrentCaller,
+    users: UserServiceDep,
+    follows: FollowServiceDep,
+) -> dict[str, Any]:
+    with about("profile"):
+        user = await users.profile_by_username(caller.user, username)
+        profile = await follows.unfollow(caller.user, user.id)
+    return {"profile": profile_body(profile, following=profile.following)}

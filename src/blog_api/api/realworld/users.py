@@ -1,0 +1,135 @@
+"""RealWorld: registration, login, the current user."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+
+from blog_api.api.deps import AuthServiceDep, RateLimiterDep, UserServiceDep, client_address
+from blog_api.api.realworld.convert import empty_is_null, native, refuse_blank, user_body
+from blog_api.api.realworld.deps import CurrentCaller
+from blog_api.api.realworld.errors import INVALID, RealWorldError, RealWorldRoute, error
+from blog_api.api.realworld.openapi import responses
+from blog_api.api.realworld.schemas import (
+    LoginUserRequest,
+    NewUserRequest,
+    UpdateUserRequest,
+    UserResponse,
+)
+from blog_api.errors import AuthenticationError
+from blog_api.schemas.users import UserCreate, UserUpdate
+from blog_api.security import TokenCodec
+
+router = APIRouter(route_class=RealWorldRoute, tags=["User and Authentication"])
+
+# RealWorld has no current-password field: an email or password change is accepted only with a
+# token from a login (or registration, or an earlier change) this recent (API.md).
+RECENT_LOGIN = timedelta(minutes=10)
+REQUIRED_ON_UPDATE = ("email", "username", "password")
+
+
+def _codec(request: Request) -> TokenCodec:
+    codec: TokenCodec = request.app.state.token_codec
+    return codec
+
+
+@router.post(
+    "/users/login",
+    operation_id="Login",
+    summary="Existing user login",
+    description="Login for existing user",
+    response_model=UserResponse,
+    responses=responses(401, 422),
+)
+async def login(
+    body: LoginUserRequest, auth: AuthServiceDep, limiter: RateLimiterDep, request: Request
+) -> dict[str, Any]:
+    """The same limits as /api/v1's login (per client address here, per account in the
+    service)."""
+    credentials = body.user
+    refuse_blank({"email": credentials.email, "password": credentials.password})
+    await limiter.login_from(client_address(request))
+    try:
+        token = await auth.login(credentials.email, credentials.password)
+    except AuthenticationError:
+        raise error(401, "credentials", INVALID) from None
+    user = await auth.user_for_token(token.token)
+    return {"user": user_body(user, token.token)}
+
+
+@router.post(
+    "/users",
+    operation_id="CreateUser",
+    description="Register a new user",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserResponse,
+    responses=responses(409, 422),
+)
+async def register(
+    body: NewUserRequest, users: UserServiceDep, limiter: RateLimiterDep, request: Request
+) -> dict[str, Any]:
+    """The same limit as /api/v1's registration (per client address)."""
+    new = body.user
+    refuse_blank({"username": new.username, "email": new.email, "password": new.password})
+    await limiter.registration(client_address(request))
+    data = native(
+        UserCreate, {"email": new.email, "username": new.username, "password": new.password}
+    )
+    user = await users.register(data)
+    return {"user": user_body(user, _codec(request).issue(user.id).token)}
+
+
+@router.get(
+    "/user",
+    operation_id="GetCurrentUser",
+    summary="Get current user",
+    description="Gets the currently logged-in user",
+    response_model=UserResponse,
+    responses=responses(401, 422),
+)
+async def current_user(caller: CurrentCaller) -> dict[str, Any]:
+    return {"user": user_body(caller.user, caller.token)}
+
+
+@router.put(
+    "/user",
+    operation_id="UpdateCurrentUser",
+    summary="Update current user",
+    description="Updated user information for current user",
+    response_model=UserResponse,
+    responses=responses(401, 409, 422),
+)
+async def update_current_user(
+    body: UpdateUserRequest,
+    caller: CurrentCaller,
+    users: UserServiceDep,
+    limiter: RateLimiterDep,
+    request: Request,
+) -> dict[str, Any]:
+    """A partial update. The answer carries a fresh token, which works at once (also after a
+    password change, which ends the sessions of every older token)."""
+    update = body.user
+    sent = update.model_dump(include=update.model_fields_set)
+    refuse_blank({name: sent[name] for name in REQUIRED_ON_UPDATE if name in sent})
+    for name in ("bio", "image"):
+        if name in sent:
+            sent[name] = empty_is_null(sent[name])
+    me = caller.user
+    changes_email = "email" in sent and sent["email"].strip().lower() != me.email
+    if ("password" in sent or changes_email) and not _recent(caller.issued_at):
+        raise RealWorldError(
+            401,
+            {"token": ["is too old to change the email or password: log in again"]},
+            headers={"WWW-Authenticate": "Token"},
+        )
+    data = native(UserUpdate, sent)
+    if "password" in sent or "email" in sent:
+        await limiter.password_change(me.id)  # as on /api/v1
+    user = await users.update(me, me.id, data, reauthenticated=True)
+    return {"user": user_body(user, _codec(request).issue(user.id).token)}
+
+
+def _recent(issued_at: datetime) -> bool:
+    return datetime.now(UTC) - issued_at <= RECENT_LOGIN

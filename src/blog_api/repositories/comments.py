@@ -1,0 +1,119 @@
+"""Queries on comments. Their count per post is kept by database triggers (models.CounterDelta).
+
+Writes load entities; a page of comments is read as plain rows (the comment's columns and its
+author's public ones) in one statement.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, delete, select
+
+from blog_api.listing import INT, TIME, CommentSort, Listing, Page, Window, asc
+from blog_api.models import Comment, Counter, User
+from blog_api.repositories.base import AnySelect, BaseRepository
+from blog_api.repositories.counters import counter_value
+
+COMMENTS = Listing(
+    "comments", {CommentSort.OLDEST: (asc(Comment.created_at, TIME), asc(Comment.id, INT))}
+)
+
+# What a Comment answer shows: the comment, and its author as UserPublic.
+_COLUMNS = (
+    Comment.id,
+    Comment.post_id,
+    Comment.body,
+    Comment.created_at,
+    Comment.updated_at,
+    User.id.label("author_id"),
+    User.username.label("author_username"),
+    User.bio.label("author_bio"),
+    User.image.label("author_image"),
+    User.created_at.label("author_created_at"),
+)
+
+
+def comment_item(row: Row[Any]) -> dict[str, Any]:
+    """One row of `_COLUMNS` in the shape of a Comment answer."""
+    return {
+        "id": row.id,
+        "post_id": row.post_id,
+        "body": row.body,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "author": {
+            "id": row.author_id,
+            "username": row.author_username,
+            "bio": row.author_bio,
+            "image": row.author_image,
+            "created_at": row.author_created_at,
+        },
+    }
+
+
+def written_item(comment: Comment, author: User) -> dict[str, Any]:
+    """A comment just written by `author` (the caller's snapshot), as a Comment answer."""
+    return {
+        "id": comment.id,
+        "post_id": comment.post_id,
+        "body": comment.body,
+        "created_at": comment.created_at,
+        "updated_at": comment.updated_at,
+        "author": author,
+    }
+
+
+class CommentRepository(BaseRepository[Comment]):
+    model = Comment
+
+    async def create(self, post_id: int, author_id: int, body: str) -> Comment:
+        """A new comment. `MissingReference` when the post or the author was deleted
+        meanwhile."""
+        return await self.add(Comment(post_id=post_id, author_id=author_id, body=body))
+
+    async def get_in_post(
+        self, post_id: int, comment_id: int, *, for_update: bool = False
+    ) -> Comment | None:
+        """The comment, only if it belongs to `post_id`; with `for_update`, locked and read
+        afresh (racing edits and deletes queue; a deleted comment is None)."""
+        stmt = select(Comment).where(Comment.id == comment_id, Comment.post_id == post_id)
+        if for_update:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def page(self, post_id: int, window: Window) -> Page[dict[str, Any]]:
+        """A page of the post's comments, oldest first, as Comment answers: one statement, the
+        total (page mode) read from the post's comments counter inside it."""
+        page = await COMMENTS.fetch(
+            self.session,
+            self._select(post_id),
+            CommentSort.OLDEST,
+            window,
+            total=counter_value(Counter.POST_COMMENTS, post_id),
+        )
+        return page.map(comment_item)
+
+    async def all_in_post(self, post_id: int) -> list[dict[str, Any]]:
+        """Every comment of the post, oldest first, as Comment answers (one statement)."""
+        stmt = self._select(post_id).order_by(*COMMENTS.order_by(CommentSort.OLDEST))
+        return [comment_item(row) for row in await self.session.execute(stmt)]
+
+    async def get_item(self, post_id: int, comment_id: int) -> dict[str, Any] | None:
+        """One comment as a Comment answer, only if it belongs to `post_id`."""
+        row = (
+            await self.session.execute(self._select(post_id).where(Comment.id == comment_id))
+        ).one_or_none()
+        return None if row is None else comment_item(row)
+
+    async def delete_by_id(self, comment_id: int) -> None:
+        await self.session.execute(delete(Comment).where(Comment.id == comment_id))
+
+    @staticmethod
+    def _select(post_id: int) -> AnySelect:
+        """A post's comments with their authors, in the columns of a Comment answer."""
+        return (
+            select(*_COLUMNS)
+            .join(User, User.id == Comment.author_id)
+            .where(Comment.post_id == post_id)
+        )

@@ -1,0 +1,40 @@
+"""Favorites: a user marks a post they can see; twice is still once."""
+
+from __future__ import annotations
+
+from blog_api.errors import AuthenticationError, NotFoundError
+from blog_api.models import User
+from blog_api.repositories import FavoriteRepository, MissingReference, PostRepository
+from blog_api.repositories.posts import PostRow
+from blog_api.services.posts import PostService
+from blog_api.services.visibility import visible_post
+
+
+class FavoriteService:
+    def __init__(
+        self, favorites: FavoriteRepository, posts: PostRepository, post_service: PostService
+    ) -> None:
+        self.favorites = favorites
+        self.posts = posts
+        self.post_service = post_service
+
+    async def favorite(self, user: User, post_id: int) -> PostRow:
+        """Favorite the post; the post as `user` now sees it (favorited: true)."""
+        visible_post(user, await self.posts.get_access(post_id), post_id)
+        try:
+            await self.favorites.favorite(user.id, post_id)
+        except MissingReference:
+            # The post, or the caller's account, was deleted since it was read.
+            await self._gone(user, post_id)
+        return await self.post_service.get(user, post_id)
+
+    async def unfavorite(self, user: User, post_id: int) -> PostRow:
+        """Take the favorite back (nothing to take back is fine); the post (favorited: false)."""
+        visible_post(user, await self.posts.get_access(post_id), post_id)
+        await self.favorites.unfavorite(user.id, post_id)
+        return await self.post_service.get(user, post_id)
+
+    async def _gone(self, user: User, post_id: int) -> None:
+        if await self.posts.get_access(post_id) is None:
+            raise NotFoundError(f"Post {post_id} not found")
+        raise AuthenticationError("The access token's user no longer exists")

@@ -1,0 +1,188 @@
+"""Database faults: a lost connection, a database that refuses connections or cannot be
+written to. Each is a 503 problem with Retry-After, never a 500; reads need no write
+access; a read whose pooled connection died is run again on a fresh one."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient, Response
+from sqlalchemy import make_url
+
+from blog_api.config import Settings
+from blog_api.main import create_app
+from tests.conftest import PASSWORD, UserFactory, auth_headers, run_alembic
+
+NEW_USER = {"username": "newcomer", "email": "newcomer@example.com", "password": PASSWORD}
+
+
+def assert_unavailable(response: Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 503
+    assert int(response.headers["retry-after"]) >= 1
+
+
+async def admin_connection(database_url: str) -> asyncpg.Connection:
+    target = make_url(database_url)
+    server = target.set(drivername="postgresql", database="postgres")
+    return await asyncpg.connect(server.render_as_string(hide_password=False))
+
+
+async def terminate_backends(database_url: str) -> int:
+    """pg_terminate_backend on every connection to the test database (the app's pool)."""
+    admin = await admin_connection(database_url)
+    try:
+        killed = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = $1 AND pid <> pg_backend_pid()",
+            make_url(database_url).database,
+        )
+    finally:
+        await admin.close()
+    return int(killed)
+
+
+@pytest.fixture
+async def fresh_pool_afterwards(app: FastAPI) -> AsyncIterator[None]:
+    """The tests after these get a pool without the connections terminated here."""
+    yield
+    await app.state.engine.dispose()
+
+
+async def client_of(application: FastAPI) -> AsyncClient:
+    return AsyncClient(transport=ASGITransport(app=application), base_url="http://test")
+
+
+@pytest.mark.usefixtures("fresh_pool_afterwards")
+async def test_a_read_on_a_dead_pooled_connection_is_retried_on_a_fresh_one(
+    client: AsyncClient, make_user: UserFactory, database_url: str, is_sqlite: bool
+) -> None:
+    if is_sqlite:
+        pytest.skip("an embedded SQLite database has no connection to lose")
+    user = await make_user("reader")
+    assert (await client.get("/api/v1/posts")).status_code == 200  # the pool holds connections
+    assert await terminate_backends(database_url) >= 1
+    listed = await client.get("/api/v1/posts")
+    assert listed.status_code == 200, listed.text
+    # The optional-auth read of a token user and the request's own session, both retried.
+    assert await terminate_backends(database_url) >= 1
+    me = await client.get("/api/v1/users/me", headers=user["headers"])
+    assert me.status_code == 200, me.text
+
+
+@pytest.mark.usefixtures("fresh_pool_afterwards")
+async def test_a_write_on_a_lost_connection_is_a_503_and_the_next_one_works(
+    client: AsyncClient, database_url: str, is_sqlite: bool
+) -> None:
+    if is_sqlite:
+        pytest.skip("an embedded SQLite database has no connection to lose")
+    assert (await client.get("/api/v1/posts")).status_code == 200
+    assert await terminate_backends(database_url) >= 1
+    lost = await client.post("/api/v1/users", json=NEW_USER)
+    assert_unavailable(lost)
+    again = await client.post("/api/v1/users", json=NEW_USER)
+    assert again.status_code == 201, again.text
+
+
+async def test_a_database_that_cannot_be_reached_is_a_503(
+    settings: Settings, tmp_path: Path, is_sqlite: bool
+) -> None:
+    if is_sqlite:  # a file that cannot be opened: its directory is gone
+        url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'blog.db'}"
+    else:  # nothing listens on port 9: connections are refused
+        url = "postgresql+asyncpg://postgres@127.0.0.1:9/blog"
+    application = create_app(settings.model_copy(update={"database_url": url}))
+    try:
+        async with await client_of(application) as client:
+            assert_unavailable(await client.get("/api/v1/posts"))
+            assert_unavailable(await client.get("/api/v1/tags"))
+            assert_unavailable(await client.post("/api/v1/users", json=NEW_USER))
+            login = {"username": "someone", "password": PASSWORD}
+            assert_unavailable(await client.post("/api/v1/auth/token", data=login))
+            assert_unavailable(await client.get("/health/ready"))
+            assert (await client.get("/health")).status_code == 200
+    finally:
+        await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def read_only_app(
+    settings: Settings, database_url: str, tmp_path: Path, is_sqlite: bool, app: FastAPI
+) -> AsyncIterator[tuple[FastAPI, dict[str, Any]]]:
+    """An app on a database it may read but not write, holding one user and one post.
+
+    SQLite: a migrated file, in rollback-journal mode (as a restored backup may be), made
+    read-only with chmod; root ignores file modes, so as root the file is also opened
+    read-only (`mode=ro`), which is what SQLite does by itself for anybody else.
+    PostgreSQL: the test database with default_transaction_read_only (a hot standby)."""
+    if is_sqlite:
+        path = tmp_path / "read-only.db"
+        result = run_alembic(f"sqlite+aiosqlite:///{path}", "upgrade", "head")
+        assert result.returncode == 0, result.stderr
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        url = database_url
+    application = create_app(settings.model_copy(update={"database_url": url}))
+    async with await client_of(application) as client:
+        created = await client.post("/api/v1/users", json=NEW_USER)
+        assert created.status_code == 201, created.text
+        headers = await auth_headers(client, "newcomer")
+        post = {"title": "Kept", "content": "Still readable.", "published": True}
+        assert (await client.post("/api/v1/posts", json=post, headers=headers)).status_code == 201
+    await application.state.engine.dispose()
+
+    admin = None
+    if is_sqlite:
+        with sqlite3.connect(path) as conn:
+            conn.execute("PRAGMA journal_mode=DELETE")
+        path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        if os.geteuid() == 0:
+            url = f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true"
+    else:
+        admin = await admin_connection(database_url)
+        name = make_url(database_url).database
+        await admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+    application = create_app(settings.model_copy(update={"database_url": url}))
+    try:
+        yield application, headers
+    finally:
+        await application.state.engine.dispose()
+        if admin is not None:
+            await admin.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+            await admin.close()
+            await app.state.engine.dispose()  # the other tests' pool: read-write connections
+
+
+async def test_a_read_only_database_serves_reads_and_answers_writes_with_503(
+    read_only_app: tuple[FastAPI, dict[str, Any]],
+) -> None:
+    application, headers = read_only_app
+    async with await client_of(application) as client:
+        posts = await client.get("/api/v1/posts")
+        assert posts.status_code == 200, posts.text
+        assert [p["title"] for p in posts.json()["items"]] == ["Kept"]
+        assert (await client.get("/api/v1/tags")).status_code == 200
+        assert (await client.get("/api/v1/users/me", headers=headers)).status_code == 200
+        assert (await client.get("/health/ready")).status_code == 200
+
+        assert_unavailable(
+            await client.post(
+                "/api/v1/users", json={**NEW_USER, "username": "another", "email": "a@example.com"}
+            )
+        )
+        post = {"title": "New", "content": "Cannot be stored."}
+        assert_unavailable(await client.post("/api/v1/posts", json=post, headers=headers))
+        assert_unavailable(
+            await client.patch("/api/v1/users/me", json={"bio": "hi"}, headers=headers)
+        )
+        login = {"username": "newcomer", "password": PASSWORD}
+        assert_unavailable(await client.post("/api/v1/auth/token", data=login))

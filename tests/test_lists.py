@@ -1,0 +1,290 @@
+"""The list kit on every list: cursors (good, bad, foreign), orders, the read rows' fields."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from sqlalchemy import update
+
+from blog_api.db import Access, transaction
+from blog_api.listing import Window
+from blog_api.models import Favorite, Follow, Post, User
+from blog_api.repositories import PostRepository, TagRepository
+from blog_api.services import PostService, TagService
+from tests.conftest import PostFactory, UserFactory
+from tests.test_cursors import walk
+from tests.test_pagination import seed_posts
+
+CURSOR_LISTS = ["/api/v1/posts", "/api/v1/users/me/posts", "/api/v1/users", "/api/v1/tags"]
+
+
+def b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+BAD_CURSORS = [
+    b64(b"[" * 3000),  # nested past the JSON parser's recursion limit
+    b64(b"{" * 1500),
+    b64(b'{"l":' * 1000),
+    b64(b"\xff\xfe\x00garbage"),  # not UTF-8
+    b64(b"null"),
+    b64(b'{"l":"posts","s":"-published_at","k":[["x"],1]}'),
+    b64(b'{"l":"posts","s":"-published_at","k":["2026-01-01T00:00:00Z"]}'),
+    b64(b'{"l":"posts","s":"-published_at","k":["2026-01-01T00:00:00Z",1,2]}'),
+    "%%%",
+    "",
+]
+
+
+@pytest.fixture
+async def member(make_user: UserFactory) -> dict[str, Any]:
+    return await make_user("member")
+
+
+@pytest.mark.parametrize("path", CURSOR_LISTS)
+@pytest.mark.parametrize("cursor", BAD_CURSORS)
+async def test_any_malformed_cursor_is_a_quiet_422_on_every_list(
+    client: AsyncClient,
+    member: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    cursor: str,
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        response = await client.get(path, params={"cursor": cursor}, headers=member["headers"])
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == ["query", "cursor"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_a_cursor_of_one_list_is_a_422_on_another(
+    client: AsyncClient, make_user: UserFactory, make_post: PostFactory
+) -> None:
+    users = [await make_user(f"lister{i}") for i in range(3)]
+    for i in range(3):
+        await make_post(users[0]["headers"], title=f"p{i}", tags=[f"t{i}"])
+    cursors = {}
+    for path in CURSOR_LISTS:
+        body = (await client.get(path, params={"per_page": 1}, headers=users[0]["headers"])).json()
+        assert body["next_cursor"] is not None, path
+        cursors[path] = body["next_cursor"]
+    for made_on, cursor in cursors.items():
+        for path in CURSOR_LISTS:
+            response = await client.get(
+                path, params={"cursor": cursor}, headers=users[0]["headers"]
+            )
+            # /posts and /users/me/posts share the posts list, with different sorts.
+            same = made_on == path
+            assert response.status_code == (200 if same else 422), (made_on, path)
+
+
+async def test_users_walk_by_cursor_newest_first(
+    client: AsyncClient, make_user: UserFactory
+) -> None:
+    made = [await make_user(f"walker{i}") for i in range(7)]
+    items = await walk(client, "/api/v1/users", {"per_page": 3})
+    assert [u["id"] for u in items] == [u["id"] for u in reversed(made)]
+    page = (await client.get("/api/v1/users", params={"per_page": 3, "page": 3})).json()
+    assert (page["total"], page["pages"], len(page["items"])) == (7, 3, 1)
+    assert page["next_cursor"] is None
+
+
+async def test_tags_walk_by_cursor_most_used_first_then_by_name(
+    client: AsyncClient, make_user: UserFactory, make_post: PostFactory
+) -> None:
+    user = await make_user("tagger")
+    uses = {"b-x": 3, "a_y": 3, "ab": 3, "c": 2, "d": 1, "e": 1}
+    for i in range(3):
+        await make_post(user["headers"], title=f"p{i}", tags=[t for t, n in uses.items() if n > i])
+    await make_post(user["headers"], title="draft", published=False, tags=["hidden"])
+    items = await walk(client, "/api/v1/tags", {"per_page": 2})
+    # Names compare bytewise on both databases: '-' < '_' < letters.
+    assert [(t["name"], t["post_count"]) for t in items] == [
+        ("a_y", 3),
+        ("ab", 3),
+        ("b-x", 3),
+        ("c", 2),
+        ("d", 1),
+        ("e", 1),
+    ]
+    first = (await client.get("/api/v1/tags", params={"per_page": 4})).json()
+    assert (first["total"], first["pages"]) == (6, 2)
+
+
+async def test_title_order_ignores_case_the_same_way_everywhere(
+    client: AsyncClient, make_user: UserFactory, make_post: PostFactory
+) -> None:
+    user = await make_user("titles")
+    for title in ("Zebra", "apple pie", "Banana", "ÉCLAIR", "eclair", "Straße", "strasse a"):
+        await make_post(user["headers"], title=title)
+    titles = [
+        p["title"] for p in await walk(client, "/api/v1/posts", {"sort": "title", "per_page": 2})
+    ]
+    assert titles == ["apple pie", "Banana", "eclair", "Straße", "strasse a", "Zebra", "ÉCLAIR"]
+    backwards = await walk(client, "/api/v1/posts", {"sort": "-title", "per_page": 3})
+    assert [p["title"] for p in backwards] == titles[::-1]
+
+
+async def test_publishing_an_old_draft_puts_it_first(
+    app: FastAPI, client: AsyncClient, make_user: UserFactory, make_post: PostFactory
+) -> None:
+    user = await make_user("drafter")
+    old = await make_post(user["headers"], title="written last week", published=False)
+    async with transaction(app.state.session_factory, Access.WRITE) as session:
+        week_ago = datetime.now(UTC) - timedelta(days=7)
+        await session.execute(update(Post).where(Post.id == old["id"]).values(created_at=week_ago))
+    for i in range(3):
+        await make_post(user["headers"], title=f"recent {i}")
+    response = await client.patch(
+        f"/api/v1/posts/{old['id']}", json={"published": True}, headers=user["headers"]
+    )
+    assert response.status_code == 200
+    default = (await client.get("/api/v1/posts")).json()["items"]
+    assert [p["title"] for p in default] == [
+        "written last week",
+        "recent 2",
+        "recent 1",
+        "recent 0",
+    ]
+    by_creation = (await client.get("/api/v1/posts", params={"sort": "-created_at"})).json()
+    assert by_creation["items"][-1]["title"] == "written last week"
+    oldest_published = await walk(client, "/api/v1/posts", {"sort": "published_at", "per_page": 1})
+    assert [p["title"] for p in oldest_published] == [
+        "recent 0",
+        "recent 1",
+        "recent 2",
+        "written last week",
+    ]
+    mine = (await client.get("/api/v1/users/me/posts", headers=user["headers"])).json()
+    assert mine["items"][-1]["title"] == "written last week"  # newest written first
+
+
+async def test_counts_and_the_viewers_flags_in_lists_posts_and_profiles(
+    app: FastAPI, client: AsyncClient, make_user: UserFactory, make_post: PostFactory
+) -> None:
+    ann = await make_user("ann")
+    bob = await make_user("bob")
+    cat = await make_user("cat")
+    liked = await make_post(ann["headers"], title="liked")
+    plain = await make_post(ann["headers"], title="plain")
+    await make_post(bob["headers"], title="bob's")
+    async with transaction(app.state.session_factory, Access.WRITE) as session:
+        session.add_all(
+            [
+                Favorite(user_id=bob["id"], post_id=liked["id"]),
+                Favorite(user_id=cat["id"], post_id=liked["id"]),
+                Follow(follower_id=bob["id"], followed_id=ann["id"]),
+                Follow(follower_id=cat["id"], followed_id=ann["id"]),
+                Follow(follower_id=ann["id"], followed_id=bob["id"]),
+            ]
+        )
+    as_bob = (await client.get("/api/v1/posts", headers=bob["headers"])).json()["items"]
+    flags = {p["title"]: (p["favorites_count"], p["favorited"]) for p in as_bob}
+    assert flags == {"liked": (2, True), "plain": (0, False), "bob's": (0, False)}
+    anonymous = (await client.get(f"/api/v1/posts/{liked['id']}")).json()
+    assert (anonymous["favorites_count"], anonymous["favorited"]) == (2, False)
+    as_cat = (await client.get(f"/api/v1/posts/{liked['id']}", headers=cat["headers"])).json()
+    assert as_cat["favorited"] is True
+    by_slug = await client.get(f"/api/v1/posts/by-slug/{liked['slug']}", headers=cat["headers"])
+    assert by_slug.json() == as_cat
+
+    favorited = (await client.get("/api/v1/posts", params={"favorited_by": "BOB"})).json()
+    assert [p["id"] for p in favorited["items"]] == [liked["id"]]
+    assert favorited["total"] == 1
+    nobody = await client.get("/api/v1/posts", params={"favorited_by": "nobody-here"})
+    assert nobody.json()["items"] == []
+    invalid = await client.get("/api/v1/posts", params={"favorited_by": "no spaces!"})
+    assert invalid.status_code == 200
+    assert invalid.json()["total"] == 0
+
+    profile = (await client.get(f"/api/v1/users/{ann['id']}", headers=bob["headers"])).json()
+    assert {k: profile[k] for k in ("posts_count", "followers_count", "following_count")} == {
+        "posts_count": 2,
+        "followers_count": 2,
+        "following_count": 1,
+    }
+    assert profile["following"] is True
+    assert (await client.get(f"/api/v1/users/{ann['id']}")).json()["following"] is False
+    by_name = await client.get("/api/v1/users/by-username/ANN", headers=bob["headers"])
+    assert by_name.status_code == 200
+    assert by_name.json() == profile
+    assert (await client.get("/api/v1/users/by-username/nobody")).status_code == 404
+    assert (await client.get("/api/v1/users/by-username/bad%20name")).status_code == 404
+    assert plain["favorites_count"] == 0
+
+
+async def test_feed_lists_the_followed_authors_published_posts(
+    app: FastAPI, make_user: UserFactory, make_post: PostFactory
+) -> None:
+    reader = await make_user("reader")
+    followed = await make_user("followed")
+    other = await make_user("other")
+    for user, title in ((followed, "in"), (other, "out"), (followed, "in too")):
+        await make_post(user["headers"], title=title)
+    await make_post(followed["headers"], title="draft", published=False)
+    async with transaction(app.state.session_factory, Access.WRITE) as session:
+        session.add(Follow(follower_id=reader["id"], followed_id=followed["id"]))
+    async with transaction(app.state.session_factory, Access.READ) as session:
+        service = PostService(PostRepository(session), TagRepository(session))
+        me = await session.get_one(User, reader["id"])
+        page = await service.list_feed(me, Window(per_page=1))
+        assert [p["title"] for p in page.items] == ["in too"]
+        assert page.total == 2
+        assert page.next_cursor is not None
+        rest = await service.list_feed(me, Window(per_page=5, cursor=page.next_cursor))
+        assert [p["title"] for p in rest.items] == ["in"]
+
+
+async def test_one_statement_per_page_whatever_per_page_is(
+    app: FastAPI, client: AsyncClient, make_user: UserFactory, statements: list[str]
+) -> None:
+    user = await make_user("counted")
+    await seed_posts(app, user["id"], 60, tags_per_post=3)
+    await make_user("another")  # so that the users list has a second page
+    first = (await client.get("/api/v1/posts", params={"per_page": 1})).json()
+    cursor = first["next_cursor"]
+    for per_page in (1, 20, 59):
+        for params in ({"per_page": per_page}, {"per_page": per_page, "cursor": cursor}):
+            statements.clear()
+            response = await client.get("/api/v1/posts", params=params)
+            assert len(response.json()["items"]) == per_page
+            assert all(len(p["tags"]) == 3 for p in response.json()["items"])
+            assert len(statements) == 1, statements
+    # A logged-in caller costs one statement more: authentication's own lookup of the user.
+    for path, cost in (("/api/v1/users", 1), ("/api/v1/tags", 1), ("/api/v1/users/me/posts", 2)):
+        headers = user["headers"] if cost == 2 else None
+        page_one = (await client.get(path, params={"per_page": 1}, headers=headers)).json()
+        statements.clear()
+        response = await client.get(
+            path, params={"per_page": 1, "cursor": page_one["next_cursor"]}, headers=headers
+        )
+        assert response.status_code == 200
+        assert len(statements) == cost, (path, statements)
+    statements.clear()
+    assert (await client.get(f"/api/v1/posts/{first['items'][0]['id']}")).status_code == 200
+    assert (await client.get(f"/api/v1/users/{user['id']}")).status_code == 200
+    assert len(statements) == 2, statements
+
+
+async def test_offset_window_counts_from_a_row_with_the_exact_total(
+    app: FastAPI, make_user: UserFactory, make_post: PostFactory
+) -> None:
+    user = await make_user("offsetter")
+    for i in range(5):
+        await make_post(user["headers"], title=f"o{i}")
+    async with transaction(app.state.session_factory, Access.READ) as session:
+        service = PostService(PostRepository(session), TagRepository(session))
+        page = await service.list_published(None, Window(per_page=2, offset=1))
+        assert [p["title"] for p in page.items] == ["o3", "o2"]
+        assert (page.total, page.page) == (5, None)
+        past = await service.list_published(None, Window(per_page=2, offset=10**12))
+        assert (list(past.items), past.total) == ([], 5)
+        tagged = await service.list_published(None, Window(per_page=2, offset=4), tag="none")
+        assert (list(tagged.items), tagged.total) == ([], 0)
+        assert await TagService(TagRepository(session)).names_in_use() == []

@@ -1,0 +1,153 @@
+"""The RealWorld face's OpenAPI document is equivalent to the RealWorld spec: the same paths,
+operation ids, parameters, request bodies, statuses and schemas (compared after resolving
+references, ignoring titles, descriptions and examples). /openapi.json stays the native one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+
+from tests.realworld_support import spec
+
+# Statuses the face documents beyond the spec (API.md: a taken username or email on update).
+EXTRA_STATUSES = {("put", "/user"): {"409"}}
+# Keys that do not change what a document allows.
+COSMETIC = {"title", "description", "examples", "example", "summary", "default"}
+# Bounds the face adds to what the spec allows (a limit of at most 100, tags of at most 64
+# characters): clients generated from either document send the same requests.
+ADDED_BOUNDS = {"maximum", "maxLength"}
+
+
+def resolve(node: Any, document: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:
+    """`node` with every local `$ref` replaced by what it points at."""
+    if isinstance(node, dict):
+        if "$ref" in node:
+            ref = node["$ref"]
+            assert ref.startswith("#/"), ref
+            assert ref not in seen, f"recursive {ref}"
+            target: Any = document
+            for part in ref[2:].split("/"):
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+            return resolve(target, document, (*seen, ref))
+        return {key: resolve(value, document, seen) for key, value in node.items()}
+    if isinstance(node, list):
+        return [resolve(item, document, seen) for item in node]
+    return node
+
+
+def normalize(schema: Any) -> Any:
+    """A schema as a comparable value: no cosmetic keys, `anyOf [X, null]` as `type: [X,
+    "null"]`, `required` as a set."""
+    if isinstance(schema, list):
+        return [normalize(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: normalize(value) for key, value in schema.items() if key not in COSMETIC}
+    any_of = out.get("anyOf")
+    if isinstance(any_of, list) and {"type": "null"} in any_of and len(any_of) == 2:
+        (other,) = [item for item in any_of if item != {"type": "null"}]
+        del out["anyOf"]
+        out = {**other, **out, "type": [other["type"], "null"]}
+    if "required" in out:
+        out["required"] = sorted(out["required"])
+    if out.get("type") == "object" and "properties" not in out and "additionalProperties" in out:
+        out.setdefault("properties", {})
+    if out.get("type") == "object" and "properties" in out and not out["properties"]:
+        out.pop("properties")
+    return out
+
+
+def body_schema(operation: dict[str, Any], document: dict[str, Any]) -> Any:
+    request = resolve(operation.get("requestBody"), document)
+    if request is None:
+        return None
+    return normalize(request["content"]["application/json"]["schema"]), request.get("required")
+
+
+def response_schemas(operation: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for status, response in resolve(operation["responses"], document).items():
+        content = response.get("content") or {}
+        schema = content.get("application/json", {}).get("schema")
+        out[status] = normalize(schema) if schema is not None else None
+    return out
+
+
+def parameters(operation: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for param in resolve(operation.get("parameters", []), document):
+        schema = {
+            key: value
+            for key, value in normalize(param["schema"]).items()
+            if key not in ADDED_BOUNDS
+        }
+        out[param["name"]] = (param["in"], param.get("required", False), schema)
+    return out
+
+
+@pytest.fixture
+async def served(client: AsyncClient) -> dict[str, Any]:
+    response = await client.get("/api/openapi.json")
+    assert response.status_code == 200
+    document: dict[str, Any] = response.json()
+    return document
+
+
+def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (method, path): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+
+
+async def test_same_paths_methods_and_operation_ids(served: dict[str, Any]) -> None:
+    ours = {key: op["operationId"] for key, op in operations(served).items()}
+    theirs = {key: op["operationId"] for key, op in operations(spec()).items()}
+    assert ours == theirs
+    assert served["servers"] == [{"url": "/api"}]
+    assert served["openapi"].startswith("3.1")
+
+
+def _spec_operations() -> list[tuple[str, str]]:
+    return sorted(operations(spec()))
+
+
+@pytest.mark.parametrize(("method", "path"), _spec_operations())
+async def test_each_operation_matches_the_spec(
+    served: dict[str, Any], method: str, path: str
+) -> None:
+    ours, theirs = operations(served)[method, path], operations(spec())[method, path]
+    assert parameters(ours, served) == parameters(theirs, spec())
+    assert body_schema(ours, served) == body_schema(theirs, spec())
+    our_responses = response_schemas(ours, served)
+    their_responses = response_schemas(theirs, spec())
+    extra = EXTRA_STATUSES.get((method, path), set())
+    assert set(our_responses) == set(their_responses) | extra
+    for status, schema in their_responses.items():
+        assert our_responses[status] == schema, f"{method} {path} {status}"
+    assert bool(ours.get("security")) == bool(theirs.get("security"))
+    if theirs.get("security"):
+        assert ours["security"] == theirs["security"]
+
+
+@pytest.mark.parametrize("name", sorted(spec()["components"]["schemas"]))
+async def test_each_component_schema_matches_the_spec(served: dict[str, Any], name: str) -> None:
+    ours = normalize(resolve(served["components"]["schemas"][name], served))
+    theirs = normalize(resolve(spec()["components"]["schemas"][name], spec()))
+    assert ours == theirs
+
+
+async def test_token_security_scheme(served: dict[str, Any]) -> None:
+    scheme = served["components"]["securitySchemes"]["Token"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
+
+
+async def test_native_document_stays_native_and_docs_are_served(client: AsyncClient) -> None:
+    native = (await client.get("/openapi.json")).json()
+    assert all(path.startswith(("/api/v1", "/health")) for path in native["paths"])
+    docs = await client.get("/api/docs")
+    assert docs.status_code == 200
+    assert "/api/openapi.json" in docs.text
