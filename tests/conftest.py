@@ -89,6 +89,7 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         bcrypt_rounds=4,
         counter_fold_seconds=0,  # tests fold when they mean to
+        gc_tuning=False,  # tests/test_gc_tuning.py turns it on where it checks it
         secret_key=SecretStr("test-secret-key-that-is-long-enough-for-hs256"),
         # Every test client calls from one address, many times: tests/test_rate_limits.py
         # checks the limits with an app of its own.

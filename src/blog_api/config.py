@@ -36,9 +36,12 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./blog.db"
-    # Connection pool (PostgreSQL; SQLite uses SQLAlchemy's defaults for aiosqlite).
-    db_pool_size: int = Field(10, ge=1)
-    db_max_overflow: int = Field(10, ge=0)
+    # Connection pool, per worker process (both databases). Connections past the pool size
+    # ("overflow") are opened for a burst and closed after it, a connect each time: under a
+    # steady load above the pool size that churn cost a third of one post's throughput
+    # (bench/RESULTS.md), so by default the pool keeps every connection it may open.
+    db_pool_size: int = Field(20, ge=1)
+    db_max_overflow: int = Field(0, ge=0)
     db_pool_timeout: float = Field(30.0, gt=0)
     db_pool_recycle: int = Field(1800, ge=-1)
     # Test each pooled connection with a round trip before use. Off by default: it costs a
@@ -74,6 +77,9 @@ class Settings(DatabaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1)
     log_level: str = "info"
+    # Tune Python's garbage collector for serving when the app starts (blog_api/main.py):
+    # about a third of a request's CPU on the bench (bench/RESULTS.md). Off keeps Python's.
+    gc_tuning: bool = True
 
     # Rate limits on what costs a bcrypt (0 turns one off); see blog_api/ratelimit.py.
     login_failures_per_account: int = Field(10, ge=0, description="per 15 minutes")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, make_url
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
@@ -113,23 +113,24 @@ def _install_sqlite_listeners(engine: AsyncEngine, busy_timeout: float) -> None:
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     url = settings.database_url
+    pool = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout,
+        "pool_recycle": settings.db_pool_recycle,
+        "pool_pre_ping": settings.db_pool_pre_ping,
+    }
     if url.startswith("sqlite"):
+        in_memory = make_url(url).database in (None, "", ":memory:")
         engine = create_async_engine(
             url,
             echo=settings.db_echo,
             connect_args={"timeout": settings.sqlite_busy_timeout},
+            **({} if in_memory else pool),  # one shared connection (a static pool) in memory
         )
         _install_sqlite_listeners(engine, settings.sqlite_busy_timeout)
         return engine
-    return create_async_engine(
-        url,
-        echo=settings.db_echo,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout,
-        pool_recycle=settings.db_pool_recycle,
-        pool_pre_ping=settings.db_pool_pre_ping,
-    )
+    return create_async_engine(url, echo=settings.db_echo, **pool)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -29,7 +29,7 @@ from enum import Enum, StrEnum
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, or_, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from blog_api.errors import InvalidInputError
 from blog_api.rules import storable
@@ -233,12 +233,15 @@ class Listing(Generic[S]):
         """
         per_page = window.per_page
         values = dict(params or {})
+        # Plain columns need none of the ORM's per-row work: run them on the session's
+        # connection, as Core statements (same transaction).
+        conn = await session.connection()
         if window.cursor is not None:
             after = self.decode(sort, window.cursor)
             values.update({f"_after{i}": v for i, v in enumerate(after)})
             values["_limit"] = per_page + 1
             query = self._built(stmt, sort, "cursor", shape, None)
-            rows = (await session.execute(query, values)).all()
+            rows = (await conn.execute(query, values)).all()
             items = rows[:per_page]
             more = len(rows) > per_page
             return Page(items, None, None, per_page, self._next(sort, items, more))
@@ -250,18 +253,18 @@ class Listing(Generic[S]):
             start = (page - 1) * per_page
         values.update({"_limit": per_page, "_offset": start})
         if total is None:
-            total = await self._count(session, count or stmt, shape, values)
+            total = await self._count(conn, count or stmt, shape, values)
         if isinstance(total, int):
             items = []
             if start < min(total, MAX_ROWS):
                 query = self._built(stmt, sort, "page", shape, None)
-                items = list((await session.execute(query, values)).all())
+                items = list((await conn.execute(query, values)).all())
         else:
             items = []
             if start < MAX_ROWS:
                 query = self._built(stmt, sort, "page", shape, total)
-                items = list((await session.execute(query, values)).all())
-            total = items[0]._total if items else await session.scalar(select(total))
+                items = list((await conn.execute(query, values)).all())
+            total = items[0]._total if items else await conn.scalar(select(total))
             total = int(total or 0)
         more = start + len(items) < total
         return Page(items, total, page, per_page, self._next(sort, items, more))
@@ -295,7 +298,7 @@ class Listing(Generic[S]):
 
     async def _count(
         self,
-        session: AsyncSession,
+        conn: AsyncConnection,
         stmt: AnySelect | Callable[[], AnySelect],
         shape: Hashable,
         values: Mapping[str, Any],
@@ -307,7 +310,7 @@ class Listing(Generic[S]):
             counted = select(func.count()).select_from(base.order_by(None).subquery())
             if shape is not None:
                 self._statements[key] = counted
-        return int(await session.scalar(counted, values) or 0)
+        return int(await conn.scalar(counted, values) or 0)
 
     def _next(self, sort: S, items: Sequence[Any], more: bool) -> str | None:
         if not (more and items):

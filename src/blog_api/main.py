@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,6 +49,25 @@ from blog_api.services.counters import fold_counters_forever
 
 API_PREFIX = "/api/v1"
 
+# The youngest generation is collected every this many allocations (Python's default: 700).
+_GC_YOUNG_THRESHOLD = 10_000
+
+
+def tune_garbage_collector() -> None:
+    """Python's cyclic garbage collector, set for a long-running server.
+
+    Everything alive once the app has started (modules, routes, validators, the engine) lives
+    as long as the process: `gc.freeze()` moves it out of the collector's sight, so that a
+    full collection no longer walks some 140,000 objects (about 70 ms each time on the bench
+    machine). A request leaves few reference cycles behind, so the youngest generation is
+    collected every 10,000 allocations instead of 700. Together they cut a one-post request's
+    CPU by about a third (bench/RESULTS.md).
+    """
+    gc.collect()
+    gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(_GC_YOUNG_THRESHOLD, middle, oldest)
+
 
 def create_app(settings: Settings) -> FastAPI:
     logging.basicConfig(level=settings.log_level.upper())
@@ -57,6 +77,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.gc_tuning:
+            tune_garbage_collector()
         folding = None
         if settings.counter_fold_seconds > 0:
             folding = asyncio.create_task(

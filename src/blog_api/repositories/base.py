@@ -32,6 +32,12 @@ class BaseRepository(Generic[ModelT]):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def rows(self, stmt: AnySelect, params: dict[str, Any] | None = None) -> Result[Any]:
+        """The rows of a SELECT of plain columns, run as a Core statement on the session's
+        connection (same transaction): none of the ORM's per-row work, as no entity is built."""
+        conn = await self.session.connection()
+        return await conn.execute(stmt, params or {})
+
     async def get(self, id_: int, *options: ORMOption) -> ModelT | None:
         return await self.session.get(self.model, id_, options=options)
 

@@ -254,7 +254,7 @@ class PostRepository(BaseRepository[Post]):
         there is none. Who may see it is the service's to decide."""
         stmt = _one_post(self._dialect(), viewer_id is not None, post_id is None)
         params = {"viewer_id": viewer_id, "post_id": post_id, "slug": slug}
-        row = (await self.session.execute(stmt, params)).one_or_none()
+        row = (await self.rows(stmt, params)).one_or_none()
         return None if row is None else _read_row(row)
 
     async def list_summaries(
