@@ -257,12 +257,12 @@ class Listing(Generic[S]):
         if isinstance(total, int):
             items = []
             if start < min(total, MAX_ROWS):
-                query = self._built(stmt, sort, "page", shape, None)
+                query = self._built(stmt, sort, "deep" if start else "page", shape, None)
                 items = list((await conn.execute(query, values)).all())
         else:
             items = []
             if start < MAX_ROWS:
-                query = self._built(stmt, sort, "page", shape, total)
+                query = self._built(stmt, sort, "deep" if start else "page", shape, total)
                 items = list((await conn.execute(query, values)).all())
             total = items[0]._total if items else await conn.scalar(select(total))
             total = int(total or 0)
@@ -286,12 +286,22 @@ class Listing(Generic[S]):
         query = base.add_columns(*(k.column.label(f"_k{i}") for i, k in enumerate(keys)))
         if total is not None:
             query = query.add_columns(total.label("_total"))
+        limit = bindparam("_limit", type_=Integer)
+        offset = bindparam("_offset", type_=Integer)
         if mode == "cursor":
             bounds = [bindparam(f"_after{i}", type_=k.column.type) for i, k in enumerate(keys)]
             query = query.where(self._beyond(keys, bounds))
+        elif mode == "deep":
+            # Past the first page, OFFSET has the database build every row it skips, the
+            # shown columns' subqueries included: seconds at page 2,000. So the page's rows
+            # are found on the sort keys alone (an index scan), then read whole. The last key
+            # is unique within a list (it breaks ties), so it names a row.
+            last = keys[-1].column
+            rows = base.with_only_columns(last).order_by(*self.order_by(sort))
+            query = query.where(last.in_(rows.limit(limit).offset(offset)))
         else:
-            query = query.offset(bindparam("_offset", type_=Integer))
-        query = query.order_by(*self.order_by(sort)).limit(bindparam("_limit", type_=Integer))
+            query = query.offset(offset)
+        query = query.order_by(*self.order_by(sort)).limit(limit)
         if shape is not None:
             self._statements[key] = query
         return query
