@@ -264,7 +264,7 @@ class Listing(Generic[S]):
             if start < MAX_ROWS:
                 query = self._built(stmt, sort, "deep" if start else "page", shape, total)
                 items = list((await conn.execute(query, values)).all())
-            total = items[0]._total if items else await conn.scalar(select(total))
+            total = items[0]._total if items else await conn.scalar(select(total), values)
             total = int(total or 0)
         more = start + len(items) < total
         return Page(items, total, page, per_page, self._next(sort, items, more))

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Integer, Row, bindparam, delete, select
 
 from blog_api.listing import INT, TIME, CommentSort, Listing, Page, Window, asc
-from blog_api.models import Comment, Counter, User
+from blog_api.models import Comment, Counter, Post, User
 from blog_api.repositories.base import AnySelect, BaseRepository
 from blog_api.repositories.counters import counter_value
+from blog_api.repositories.posts import PostAccess
 
 COMMENTS = Listing(
     "comments", {CommentSort.OLDEST: (asc(Comment.created_at, TIME), asc(Comment.id, INT))}
@@ -64,6 +65,22 @@ def written_item(comment: Comment, author: User) -> dict[str, Any]:
     }
 
 
+_POST_ID = bindparam("post_id", type_=Integer)
+_PAGE_TOTAL = counter_value(Counter.POST_COMMENTS, _POST_ID)
+
+
+def _page_select() -> AnySelect:
+    """A page's rows: the post's comments with their authors, and the post's visibility."""
+    return (
+        select(
+            *_COLUMNS, Post.published.label("post_published"), Post.author_id.label("post_author")
+        )
+        .join(User, User.id == Comment.author_id)
+        .join(Post, Post.id == Comment.post_id)
+        .where(Comment.post_id == _POST_ID)
+    )
+
+
 class CommentRepository(BaseRepository[Comment]):
     model = Comment
 
@@ -82,17 +99,25 @@ class CommentRepository(BaseRepository[Comment]):
             stmt = stmt.with_for_update().execution_options(populate_existing=True)
         return (await self.session.scalars(stmt)).one_or_none()
 
-    async def page(self, post_id: int, window: Window) -> Page[dict[str, Any]]:
-        """A page of the post's comments, oldest first, as Comment answers: one statement, the
-        total (page mode) read from the post's comments counter inside it."""
+    async def page(
+        self, post_id: int, window: Window
+    ) -> tuple[Page[dict[str, Any]], PostAccess | None]:
+        """A page of the post's comments, oldest first, as Comment answers, in one statement
+        (the total, in page mode, read from the post's comments counter inside it). Each row
+        also carries what decides who may see its post, handed back with the page: None when
+        the page is empty, for the caller to read it then."""
         page = await COMMENTS.fetch(
             self.session,
-            self._select(post_id),
+            _page_select,
             CommentSort.OLDEST,
             window,
-            total=counter_value(Counter.POST_COMMENTS, post_id),
+            total=_PAGE_TOTAL,
+            params={"post_id": post_id},
+            shape="post",
         )
-        return page.map(comment_item)
+        first = page.items[0] if page.items else None
+        access = None if first is None else PostAccess(first.post_published, first.post_author)
+        return page.map(comment_item), access
 
     async def all_in_post(self, post_id: int) -> list[dict[str, Any]]:
         """Every comment of the post, oldest first, as Comment answers (one statement)."""

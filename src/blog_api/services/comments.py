@@ -30,8 +30,10 @@ class CommentService:
     ) -> Page[dict[str, Any]]:
         """A page of the post's comments, oldest first; 404 when `viewer` may not see the
         post."""
-        await self._post(viewer, post_id)
-        return await self.comments.page(post_id, window)
+        page, post = await self.comments.page(post_id, window)
+        # A page with comments says who may see the post; an empty one leaves it to ask.
+        visible_post(viewer, post or await self.posts.get_access(post_id), post_id)
+        return page
 
     async def list_all(self, viewer: User | None, post_id: int) -> list[dict[str, Any]]:
         """Every comment of the post, oldest first, uncapped (for clients that take them
