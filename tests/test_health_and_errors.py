@@ -144,6 +144,12 @@ async def test_request_id_on_errors_and_new_ones_differ(client: AsyncClient) -> 
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
 
 
+async def test_new_request_ids_are_32_hex_digits_and_never_repeat(client: AsyncClient) -> None:
+    ids = [(await client.get("/health")).headers["x-request-id"] for _ in range(50)]
+    assert len(set(ids)) == 50
+    assert all(len(rid) == 32 and all(c in "0123456789abcdef" for c in rid) for rid in ids)
+
+
 async def test_cors_allows_the_configured_spa_origin(client: AsyncClient) -> None:
     response = await client.options(
         "/api/v1/users",

