@@ -75,6 +75,22 @@ async def test_ids_in_paths_are_decimal_digits(
     assert deleted.status_code == 422
 
 
+@pytest.mark.parametrize("raw", ["1.0", "+1", " 1", "1_0", "1e0", "٣", "0x1"])
+async def test_page_numbers_and_sizes_are_decimal_digits(
+    client: AsyncClient, make_user: UserFactory, raw: str
+) -> None:
+    user = await make_user("pager")
+    for path in ("/api/v1/posts", "/api/v1/users", "/api/v1/tags", "/api/v1/users/me/posts"):
+        for name in ("page", "per_page"):
+            answer = await client.get(path, params={name: raw}, headers=user["headers"])
+            assert answer.status_code == 422, (path, name, answer.text)
+            assert [error["loc"] for error in answer.json()["errors"]] == [["query", name]]
+        fine = await client.get(
+            path, params={"page": "1", "per_page": "5"}, headers=user["headers"]
+        )
+        assert fine.status_code == 200, fine.text
+
+
 @pytest.mark.parametrize("title", INVISIBLE_TITLES + HOSTILE_TITLES)
 async def test_titles_refuse_invisible_and_control_text(
     client: AsyncClient, make_user: UserFactory, make_post: PostFactory, title: str
