@@ -32,10 +32,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import secrets
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -49,10 +45,17 @@ import httpx
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.served import (
+    app_environment,
+    drop_database,
+    free_port,
+    migrate,
+    recreate_database,
+    start,
+    stop,
+)
 from blog_api.config import normalize_database_url
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 PASSWORD = "soak password 1"
 TAG_POOL = [f"t{i}" for i in range(12)]
 
@@ -84,13 +87,6 @@ class Tally:
             self.transport_errors += 1
         else:
             self.statuses[response.status_code] += 1
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def rss_mib(pid: int) -> float:
@@ -262,17 +258,6 @@ async def kill_backends(database_url: str) -> int:
     return int(killed)
 
 
-async def recreate(database_url: str) -> None:
-    target = make_url(database_url)
-    server = target.set(drivername="postgresql", database="postgres")
-    conn = await asyncpg.connect(server.render_as_string(hide_password=False))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{target.database}"')
-    finally:
-        await conn.close()
-
-
 async def check(database_url: str, tally: Tally, base: str) -> dict[str, int]:
     """Compare every acknowledged write with the database."""
     engine = create_async_engine(normalize_database_url(database_url))
@@ -353,43 +338,16 @@ async def soak() -> int:
         database_url = os.environ.get(
             "SOAK_PG_URL", "postgresql://postgres@127.0.0.1:5432/blog_api_soak"
         )
-        await recreate(database_url)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "DB_"))},
-        "ENVIRONMENT": "production",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": database_url,
-        "BCRYPT_ROUNDS": os.environ.get("SOAK_BCRYPT_ROUNDS", "4"),
-        "LOGIN_ATTEMPTS_PER_ADDRESS": "0",
-        "LOGIN_FAILURES_PER_ACCOUNT": "0",
-        "REGISTRATIONS_PER_ADDRESS": "0",
-        "PASSWORD_CHANGES_PER_ACCOUNT": "0",
-        "PYTHONPATH": str(ROOT / "src"),
-    }
-    subprocess.run(  # noqa: ASYNC221 (before anything else runs)
-        [BIN / "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True
+        await recreate_database(database_url)
+    env = app_environment(
+        database_url,
+        ENVIRONMENT="production",
+        BCRYPT_ROUNDS=os.environ.get("SOAK_BCRYPT_ROUNDS", "4"),
     )
+    migrate(env)
     log_path = workdir / "app.log"
     with log_path.open("wb") as log:
-        app = subprocess.Popen(  # noqa: ASYNC220 (started once, waited for below)
-            [
-                BIN / "uvicorn",
-                "blog_api.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-                "--no-server-header",
-                "--log-level",
-                "warning",
-            ],
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        app = start(port, env, workdir, log)
         base = f"http://127.0.0.1:{port}"
         tally = Tally()
         try:
@@ -426,11 +384,7 @@ async def soak() -> int:
             rss_end = rss_mib(app.pid)
             problems = await check(database_url, tally, base)
         finally:
-            app.terminate()
-            try:
-                app.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                app.kill()
+            stop(app)
     unhandled = log_path.read_text(errors="replace").count("Unhandled error")
     five = {code: n for code, n in sorted(tally.statuses.items()) if code >= 500}
     creates = len(tally.posts)
@@ -448,13 +402,7 @@ async def soak() -> int:
     print(f"RSS MiB        start {rss_start:.0f}, peak {peak:.0f}, end {rss_end:.0f}")
     print(f"app log        {unhandled} unhandled errors ({log_path})")
     if db != "sqlite":
-        target = make_url(database_url)
-        server = target.set(drivername="postgresql", database="postgres")
-        conn = await asyncpg.connect(server.render_as_string(hide_password=False))
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        await drop_database(database_url)
     failed = tally.statuses[500] > 0 or unhandled > 0 or bool(problems)
     print("soak: FAILED" if failed else "soak: passed")
     return 1 if failed else 0

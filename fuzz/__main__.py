@@ -7,60 +7,39 @@ bounded in time. Any 5xx, answer outside the schema, or undocumented status fail
 Settings (environment): FUZZ_DB (sqlite | postgresql), FUZZ_PG_URL (a database of its own,
 dropped and created: default postgresql://postgres@127.0.0.1:5432/blog_api_fuzz),
 FUZZ_MAX_TIME (seconds of schemathesis, default 120), FUZZ_PORT (default: a free one),
-FUZZ_WORKERS (schemathesis workers, default 2), FUZZ_REPORT_DIR (junit report, optional).
+FUZZ_WORKERS (schemathesis workers, default 1: with two, Hypothesis parsing lambda sources in
+both threads at once once tripped CPython 3.11's "AST constructor recursion depth mismatch",
+an error of the tool, not of the app), FUZZ_REPORT_DIR (junit report, optional).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import secrets
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import asyncpg
 import httpx
-from sqlalchemy import make_url
+from bench.served import (
+    BIN,
+    ROOT,
+    app_environment,
+    drop_database,
+    free_port,
+    migrate,
+    recreate_database,
+    start,
+    stop,
+)
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-BIN = Path(sys.executable).parent
 PASSWORD = "fuzzing password"
-# Checks that need more than one account, or that judge behaviour the contract chooses on
-# purpose, are left out: see README "make fuzz".
-EXCLUDED_CHECKS = ["object_level_authorization"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-async def recreate(url: str) -> None:
-    target = make_url(url)
-    server = target.set(drivername="postgresql", database="postgres")
-    conn = await asyncpg.connect(server.render_as_string(hide_password=False))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{target.database}"')
-    finally:
-        await conn.close()
-
-
-async def drop(url: str) -> None:
-    target = make_url(url)
-    server = target.set(drivername="postgresql", database="postgres")
-    conn = await asyncpg.connect(server.render_as_string(hide_password=False))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-    finally:
-        await conn.close()
+# Checks left out (README "Fuzzing"): one needs two kinds of account; the other ("a created
+# resource can be found") cannot hold across the account swaps of fuzz/hooks.py, as a draft
+# is a 404 to the next account and a deleted account takes its posts with it.
+EXCLUDED_CHECKS = ["object_level_authorization", "ensure_resource_availability"]
 
 
 def wait_until_up(base: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -97,7 +76,7 @@ def main() -> int:
     db = os.environ.get("FUZZ_DB", "sqlite").lower()
     max_time = int(os.environ.get("FUZZ_MAX_TIME", "120"))
     port = int(os.environ.get("FUZZ_PORT") or free_port())
-    workers = os.environ.get("FUZZ_WORKERS", "2")
+    workers = os.environ.get("FUZZ_WORKERS", "1")
     workdir = Path(tempfile.mkdtemp(prefix="blog_api_fuzz_"))
     if db == "sqlite":
         database_url = f"sqlite:///{workdir / 'fuzz.db'}"
@@ -105,46 +84,15 @@ def main() -> int:
         database_url = os.environ.get(
             "FUZZ_PG_URL", "postgresql://postgres@127.0.0.1:5432/blog_api_fuzz"
         )
-        asyncio.run(recreate(database_url))
+        asyncio.run(recreate_database(database_url))
     else:
         raise SystemExit(f"FUZZ_DB must be sqlite or postgresql, not {db!r}")
 
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "DB_"))},
-        "ENVIRONMENT": "test",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "DATABASE_URL": database_url,
-        "BCRYPT_ROUNDS": "4",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        # One address sends everything: the per-address and per-account limits would only
-        # measure the fuzzer's pace (their 429 stays documented, and tested in the suite).
-        "LOGIN_ATTEMPTS_PER_ADDRESS": "0",
-        "LOGIN_FAILURES_PER_ACCOUNT": "0",
-        "REGISTRATIONS_PER_ADDRESS": "0",
-        "PASSWORD_CHANGES_PER_ACCOUNT": "0",
-        "PYTHONUNBUFFERED": "1",
-    }
-    subprocess.run([BIN / "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True)
+    env = app_environment(database_url, ENVIRONMENT="test", BCRYPT_ROUNDS="4")
+    migrate(env)
     base = f"http://127.0.0.1:{port}"
     log = (workdir / "app.log").open("wb")
-    app = subprocess.Popen(
-        [
-            BIN / "uvicorn",
-            "blog_api.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--no-server-header",
-            "--log-level",
-            "warning",
-        ],
-        cwd=workdir,
-        env={**env, "PYTHONPATH": str(ROOT / "src")},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    app = start(port, env, workdir, log)
     try:
         wait_until_up(base, app)
         sign_in(base)
@@ -171,14 +119,10 @@ def main() -> int:
         }
         result = subprocess.run(command, cwd=workdir, env=hooks_env, check=False)
     finally:
-        app.terminate()
-        try:
-            app.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            app.kill()
+        stop(app)
         log.close()
         if db != "sqlite":
-            asyncio.run(drop(database_url))
+            asyncio.run(drop_database(database_url))
     server_errors = [
         line
         for line in (workdir / "app.log").read_text(errors="replace").splitlines()

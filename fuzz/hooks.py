@@ -3,8 +3,7 @@
 Every request is authenticated as a live account of the worker thread sending it. The fuzzer
 logs out, changes passwords and deletes accounts as it goes; when the token in use stops
 working, a new account is registered and logged in. One account per worker keeps one worker's
-`DELETE /users/me` from taking away what another worker has just created (which would read as
-a created resource that cannot be found).
+`DELETE /users/me` or password change from pulling the account from under another.
 """
 
 from __future__ import annotations

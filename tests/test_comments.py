@@ -161,6 +161,21 @@ async def test_comments_of_a_draft_are_404_to_all_but_its_author_and_superusers(
     for who in (writer, superuser):
         response = await client.get(f"{path}/{root['id']}", headers=who["headers"])
         assert response.json() == root
+    # Its page of comments: the rows say who may see the post; an empty page (past the end,
+    # or a draft without comments) asks for it after.
+    empty = await make_post(writer["headers"], title="Empty draft", published=False)
+    for who in (None, reader):
+        headers = who["headers"] if who else {}
+        for page_path, params in ((path, {}), (path, {"page": 5}), (comments_of(empty["id"]), {})):
+            answer = await client.get(page_path, params=params, headers=headers)
+            assert answer.status_code == 404, (page_path, params)
+    for who in (writer, superuser):
+        listed = await client.get(path, headers=who["headers"])
+        assert [c["id"] for c in listed.json()["items"]] == [mine["id"], root["id"]]
+        past = await client.get(path, params={"page": 5}, headers=who["headers"])
+        assert (past.status_code, past.json()["items"], past.json()["total"]) == (200, [], 2)
+        none = await client.get(comments_of(empty["id"]), headers=who["headers"])
+        assert (none.status_code, none.json()["total"]) == (200, 0)
     # A comment of a draft cannot be reached through its id either.
     response = await client.patch(
         f"{path}/{mine['id']}", json={"body": "x"}, headers=reader["headers"]

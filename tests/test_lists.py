@@ -17,6 +17,7 @@ from blog_api.listing import Window
 from blog_api.models import Favorite, Follow, Post, User
 from blog_api.repositories import PostRepository, TagRepository
 from blog_api.services import PostService, TagService
+from tests import social
 from tests.conftest import PostFactory, UserFactory
 from tests.test_cursors import walk
 from tests.test_pagination import seed_posts
@@ -288,3 +289,49 @@ async def test_offset_window_counts_from_a_row_with_the_exact_total(
         tagged = await service.list_published(None, Window(per_page=2, offset=4), tag="none")
         assert (list(tagged.items), tagged.total) == ([], 0)
         assert await TagService(TagRepository(session)).names_in_use() == []
+
+
+async def test_every_list_walked_by_page_number_gives_what_its_cursors_give(
+    client: AsyncClient, make_user: UserFactory, make_post: PostFactory
+) -> None:
+    """Pages past the first find their rows on the sort keys before reading them whole
+    (listing.Listing, "deep" mode): on every list, page 2, 3, ... hold exactly the rows, in
+    the order, that walking by cursor hands out."""
+    me = await make_user("walker")
+    others = [await make_user(f"other{i}") for i in range(5)]
+    for i, other in enumerate(others):
+        await social.follow(client, other["id"], me["headers"])
+        await social.follow(client, me["id"], other["headers"])
+        await make_post(other["headers"], title=f"Theirs {i}", tags=[f"t{i}", "shared"])
+    post = await make_post(me["headers"], title="Mine", tags=["shared"])
+    for i in range(3):
+        await make_post(me["headers"], title=f"Mine {i}", published=i == 1)
+    for i in range(5):
+        await social.comment(client, post["id"], others[i]["headers"], f"c{i}")
+    lists = [
+        "/api/v1/posts",
+        "/api/v1/users/me/posts",
+        "/api/v1/users",
+        "/api/v1/tags",
+        "/api/v1/feed",
+        f"/api/v1/posts/{post['id']}/comments",
+        f"/api/v1/users/{me['id']}/followers",
+        f"/api/v1/users/{me['id']}/following",
+    ]
+    for path in lists:
+        by_cursor = await social.walk(client, path, per_page=2, headers=me["headers"])
+        by_page: list[dict[str, Any]] = []
+        number = 1
+        while True:
+            answer = await client.get(
+                path, params={"per_page": 2, "page": number}, headers=me["headers"]
+            )
+            assert answer.status_code == 200, (path, answer.text)
+            body = answer.json()
+            assert body["total"] == len(by_cursor), path
+            if not body["items"]:
+                break
+            by_page.extend(body["items"])
+            number += 1
+        assert len(by_cursor) >= 4, path
+        assert by_page == by_cursor, path

@@ -19,6 +19,11 @@ router = APIRouter(route_class=RealWorldRoute, tags=["Profile"])
 UsernamePath = Annotated[str, Path(description="Username of the profile")]
 
 
+def one_profile(profile: Any) -> dict[str, Any]:
+    """A ProfileResponse: the profile as the caller sees it (whether they follow it)."""
+    return {"profile": profile_body(profile, following=profile.following)}
+
+
 @router.get(
     "/profiles/{username}",
     operation_id="GetProfileByUsername",
@@ -32,7 +37,7 @@ async def get_profile(
 ) -> dict[str, Any]:
     with about("profile"):
         profile = await users.profile_by_username(viewer(caller), username)
-    return {"profile": profile_body(profile, following=profile.following)}
+    return one_profile(profile)
 
 
 @router.post(
@@ -56,7 +61,7 @@ async def follow(
             profile = await follows.follow(caller.user, user.id)
         except InvalidInputError as exc:
             raise error(422, "username", exc.detail) from None
-    return {"profile": profile_body(profile, following=profile.following)}
+    return one_profile(profile)
 
 
 @router.delete(
@@ -76,4 +81,4 @@ async def unfollow(
     with about("profile"):
         user = await users.profile_by_username(caller.user, username)
         profile = await follows.unfollow(caller.user, user.id)
-    return {"profile": profile_body(profile, following=profile.following)}
+    return one_profile(profile)
