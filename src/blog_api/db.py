@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import PoolResetState
 from sqlalchemy.types import TypeDecorator
 
 from blog_api.config import DatabaseSettings
@@ -35,8 +36,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-# Execution option that asks SQLite for `BEGIN IMMEDIATE` (take the write lock up front).
-WRITE_INTENT = "blog_api_write"
+# Execution option that tells SQLite's BEGIN what a unit of work will do (an `Access`).
+ACCESS = "blog_api_access"
 
 
 def utcnow() -> datetime:
@@ -105,10 +106,21 @@ def _install_sqlite_listeners(engine: AsyncEngine, busy_timeout: float) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.close()
 
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        # Rolls back only a connection still in a transaction. The pool's own reset
+        # (pool_reset_on_return, off for SQLite below) rolls back every connection given
+        # back, also after a COMMIT or a read that never began one: on SQLite a hop to the
+        # driver's thread for nothing.
+        if state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
+            dbapi_connection.rollback()
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get(WRITE_INTENT, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        access = conn.get_execution_options().get(ACCESS)
+        if access is Access.READ:
+            return  # autocommit: each statement reads a snapshot of its own (see Access.READ)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if access is Access.WRITE else "BEGIN")
 
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
@@ -126,6 +138,7 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
             url,
             echo=settings.db_echo,
             connect_args={"timeout": settings.sqlite_busy_timeout},
+            pool_reset_on_return=None,  # the "reset" listener above does it when needed
             **({} if in_memory else pool),  # one shared connection (a static pool) in memory
         )
         _install_sqlite_listeners(engine, settings.sqlite_busy_timeout)
@@ -141,16 +154,18 @@ class Access(Enum):
     """What a unit of work will do, so each database can run it the cheapest safe way."""
 
     READ = "read"
-    """Reads only. PostgreSQL runs it in autocommit: under READ COMMITTED each statement has
-    its own snapshot anyway, so BEGIN and COMMIT would be two round trips that buy nothing.
-    SQLite keeps a (deferred) transaction, which gives its statements one snapshot."""
+    """Reads only, in autocommit on both databases: each statement reads a snapshot of its
+    own (what PostgreSQL's READ COMMITTED gives a transaction anyway), and the unit ends
+    without a COMMIT. BEGIN and COMMIT would buy nothing: on PostgreSQL they are two round
+    trips; on SQLite, four hops to the driver's thread (BEGIN's cursor, execute and close, and
+    the COMMIT), nearly half the hops of a one-row read."""
     WRITE = "write"
-    """Writes. SQLite takes the write lock up front (BEGIN IMMEDIATE)."""
+    """Writes, in a transaction. SQLite takes the write lock up front (BEGIN IMMEDIATE)."""
 
 
 def _execution_options(engine: AsyncEngine, access: Access) -> dict[str, Any]:
     if engine.dialect.name == "sqlite":
-        return {WRITE_INTENT: True} if access is Access.WRITE else {}
+        return {ACCESS: access}  # the BEGIN listener above reads it
     return {"isolation_level": "AUTOCOMMIT"} if access is Access.READ else {}
 
 
@@ -158,12 +173,14 @@ def _execution_options(engine: AsyncEngine, access: Access) -> dict[str, Any]:
 async def transaction(
     factory: async_sessionmaker[AsyncSession], access: Access
 ) -> AsyncIterator[AsyncSession]:
-    """One unit of work: commit when the block succeeds, roll back when it raises."""
+    """One unit of work: a write commits when the block succeeds and rolls back when it
+    raises; a read (autocommit) has nothing to commit and just gives its connection back."""
     engine: AsyncEngine = factory.kw["bind"]
     async with factory(execution_options=_execution_options(engine, access)) as session:
         try:
             yield session
-            await session.commit()
+            if access is Access.WRITE:
+                await session.commit()
         except BaseException as exc:
             try:
                 await session.rollback()

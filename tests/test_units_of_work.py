@@ -1,0 +1,116 @@
+"""Units of work: reads run in autocommit and give their connection back without a reset;
+writes run in a transaction; a connection given back inside a transaction is rolled back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from sqlalchemy import Engine, event
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
+
+from blog_api.db import Access, transaction
+from tests.conftest import PostFactory, UserFactory
+
+
+@pytest.fixture
+def transaction_control(engine: AsyncEngine) -> Iterator[list[str]]:
+    """BEGIN statements and COMMITs the app sends while the test runs."""
+    seen: list[str] = []
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        if sql.startswith("BEGIN"):
+            seen.append(sql)
+
+    def commit(_conn: Any) -> None:
+        seen.append("COMMIT")
+
+    sync = engine.sync_engine
+    event.listen(sync, "before_cursor_execute", statement)
+    event.listen(sync, "commit", commit)
+    yield seen
+    event.remove(sync, "before_cursor_execute", statement)
+    event.remove(sync, "commit", commit)
+
+
+async def test_reads_send_no_begin_and_no_commit(
+    client: AsyncClient,
+    make_user: UserFactory,
+    make_post: PostFactory,
+    transaction_control: list[str],
+) -> None:
+    user = await make_user("reader")
+    post = await make_post(user["headers"], title="Read me", tags=["units"])
+    transaction_control.clear()
+    for path in (f"/api/v1/posts/{post['id']}", "/api/v1/posts?page=1", "/api/v1/tags"):
+        response = await client.get(path)
+        assert response.status_code == 200, path
+    assert transaction_control == []
+
+
+async def test_writes_run_in_a_transaction(
+    client: AsyncClient, make_user: UserFactory, transaction_control: list[str], is_sqlite: bool
+) -> None:
+    user = await make_user("writer")
+    transaction_control.clear()
+    response = await client.post(
+        "/api/v1/posts", headers=user["headers"], json={"title": "T", "content": "c"}
+    )
+    assert response.status_code == 201
+    assert "COMMIT" in transaction_control
+    if is_sqlite:  # the write lock is taken up front
+        assert "BEGIN IMMEDIATE" in transaction_control
+
+
+async def test_a_read_unit_leaves_no_transaction_open(app: FastAPI) -> None:
+    async with transaction(app.state.session_factory, Access.READ) as session:
+        connection = await session.connection()
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+    in_transaction = getattr(driver, "in_transaction", None)
+    if in_transaction is not None:  # SQLite's driver says; asyncpg's has no such flag
+        assert not in_transaction
+
+
+def _give_back(sync_engine: Engine, *, begin: bool) -> tuple[Any, int]:
+    """Check a connection out of the pool, maybe leave a transaction open on it, give it
+    back; the driver connection and how many times the pool rolled it back."""
+    raw = sync_engine.raw_connection()
+    driver: Any = raw.driver_connection
+    rollbacks = 0
+    original = driver.rollback
+
+    async def counting_rollback() -> None:
+        nonlocal rollbacks
+        rollbacks += 1
+        await original()
+
+    driver.rollback = counting_rollback
+    try:
+        cursor = raw.cursor()
+        if begin:
+            cursor.execute("BEGIN")
+        cursor.execute("SELECT 1")
+        cursor.close()
+        assert driver.in_transaction is begin
+        raw.close()  # back to the pool, which resets it
+    finally:
+        del driver.rollback
+    return driver, rollbacks
+
+
+async def test_the_pool_rolls_back_only_connections_left_in_a_transaction(
+    engine: AsyncEngine, is_sqlite: bool
+) -> None:
+    if not is_sqlite:
+        pytest.skip("PostgreSQL keeps SQLAlchemy's own reset (free outside a transaction)")
+    driver, rollbacks = await greenlet_spawn(_give_back, engine.sync_engine, begin=True)
+    assert rollbacks == 1
+    assert not driver.in_transaction
+    driver, rollbacks = await greenlet_spawn(_give_back, engine.sync_engine, begin=False)
+    assert rollbacks == 0
+    assert not driver.in_transaction
