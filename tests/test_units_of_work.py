@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
 from blog_api.db import Access, transaction
+from blog_api.models import Tag
 from tests.conftest import PostFactory, UserFactory
 
 
@@ -114,3 +115,15 @@ async def test_the_pool_rolls_back_only_connections_left_in_a_transaction(
     driver, rollbacks = await greenlet_spawn(_give_back, engine.sync_engine, begin=False)
     assert rollbacks == 0
     assert not driver.in_transaction
+
+
+async def test_a_read_unit_refuses_changes_rather_than_dropping_them(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """A read unit never commits, so a change given to one would be lost without a word:
+    it is an error instead, and nothing is stored."""
+    with pytest.raises(RuntimeError, match="read unit"):
+        async with transaction(app.state.session_factory, Access.READ) as session:
+            session.add(Tag(name="never-stored"))
+    async with transaction(app.state.session_factory, Access.READ) as session:
+        assert await session.scalar(select(func.count()).select_from(Tag)) == 0

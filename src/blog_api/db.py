@@ -181,6 +181,9 @@ async def transaction(
             yield session
             if access is Access.WRITE:
                 await session.commit()
+            elif session.new or session.dirty or session.deleted:
+                # Nothing commits a read unit: a change made in one would vanish unsaid.
+                raise RuntimeError("A read unit of work was given changes to store")
         except BaseException as exc:
             try:
                 await session.rollback()
