@@ -127,3 +127,58 @@ async def test_a_read_unit_refuses_changes_rather_than_dropping_them(
             session.add(Tag(name="never-stored"))
     async with transaction(app.state.session_factory, Access.READ) as session:
         assert await session.scalar(select(func.count()).select_from(Tag)) == 0
+
+
+@pytest.fixture
+def driver_trips(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every call handed to aiosqlite's worker thread while the test runs, and every
+    statement the app sends (as "SQL")."""
+    import aiosqlite
+
+    seen: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counting(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    def statement(*_: Any) -> None:
+        seen.append("SQL")
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+    event.listen(engine.sync_engine, "before_cursor_execute", statement)
+    yield seen
+    event.remove(engine.sync_engine, "before_cursor_execute", statement)
+
+
+async def test_sqlite_makes_one_trip_to_its_thread_per_statement(
+    client: AsyncClient,
+    make_user: UserFactory,
+    make_post: PostFactory,
+    driver_trips: list[str],
+    is_sqlite: bool,
+) -> None:
+    """aiosqlite runs each call on a thread of its own; a trip there and back costs more than
+    a one-row read. A statement is one trip (cursor, execute, fetch and close together), and a
+    read unit, which never begins a transaction, ends without a ROLLBACK trip."""
+    if not is_sqlite:
+        pytest.skip("asyncpg has no driver thread")
+    user = await make_user("tripper")
+    post = await make_post(user["headers"], title="Trips", tags=["units"])
+    for path in (f"/api/v1/posts/{post['id']}", "/api/v1/posts?per_page=5", "/api/v1/tags"):
+        driver_trips.clear()
+        response = await client.get(path)
+        assert response.status_code == 200, path
+        statements = driver_trips.count("SQL")
+        assert statements >= 1
+        assert len(driver_trips) == 2 * statements, (path, driver_trips)
+
+    driver_trips.clear()
+    response = await client.patch(
+        f"/api/v1/posts/{post['id']}", headers=user["headers"], json={"title": "Trips, edited"}
+    )
+    assert response.status_code == 200
+    statements = driver_trips.count("SQL")
+    # each statement (BEGIN IMMEDIATE among them) once, and the COMMIT
+    assert len(driver_trips) - statements == statements + 1, driver_trips
+    assert driver_trips[-1] == "commit"

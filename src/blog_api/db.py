@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import PoolResetState
 from sqlalchemy.types import TypeDecorator
 
+from blog_api import sqlite_driver
 from blog_api.config import DatabaseSettings
 from blog_api.errors import DatabaseUnavailableError, ServiceBusyError
 
@@ -137,6 +138,7 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         engine = create_async_engine(
             url,
             echo=settings.db_echo,
+            module=sqlite_driver.dbapi(),  # one trip to aiosqlite's thread per statement
             connect_args={"timeout": settings.sqlite_busy_timeout},
             pool_reset_on_return=None,  # the "reset" listener above does it when needed
             **({} if in_memory else pool),  # one shared connection (a static pool) in memory
