@@ -1,4 +1,4 @@
-"""Dependency chains: session -> repository -> service, and the current user.
+"""Dependency chains: session -> service (with its repositories), and the current user.
 
 Routes read as plain signatures through the `Annotated` aliases. Every dependency is
 `async def`, even those that never await: FastAPI runs a plain `def` dependency in a worker
@@ -77,77 +77,41 @@ async def get_hasher(request: Request) -> PasswordHasher:
 HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
 
 
-# Repositories: one dependency each, built on the request's session. FastAPI caches them per
-# request, so services that share a repository share one instance.
-async def get_user_repository(session: SessionDep) -> UserRepository:
-    return UserRepository(session)
+# Services: one dependency each, built with their repositories on the request's session.
+# Repositories hold nothing but the session, so a service makes its own; FastAPI solves every
+# sub-dependency again on each use, cached or not, and a dependency per repository cost a
+# third of the dependency solving of a read.
+async def get_user_service(session: SessionDep, hasher: HasherDep) -> UserService:
+    return UserService(UserRepository(session), hasher)
 
 
-async def get_post_repository(session: SessionDep) -> PostRepository:
-    return PostRepository(session)
+async def get_post_service(session: SessionDep) -> PostService:
+    return PostService(PostRepository(session), TagRepository(session))
 
 
-async def get_tag_repository(session: SessionDep) -> TagRepository:
-    return TagRepository(session)
+async def get_tag_service(session: SessionDep) -> TagService:
+    return TagService(TagRepository(session))
 
 
-async def get_comment_repository(session: SessionDep) -> CommentRepository:
-    return CommentRepository(session)
+async def get_comment_service(session: SessionDep) -> CommentService:
+    return CommentService(CommentRepository(session), PostRepository(session))
 
 
-async def get_favorite_repository(session: SessionDep) -> FavoriteRepository:
-    return FavoriteRepository(session)
+async def get_favorite_service(session: SessionDep) -> FavoriteService:
+    posts = PostRepository(session)
+    return FavoriteService(
+        FavoriteRepository(session), posts, PostService(posts, TagRepository(session))
+    )
 
 
-async def get_follow_repository(session: SessionDep) -> FollowRepository:
-    return FollowRepository(session)
-
-
-UserRepositoryDep = Annotated[UserRepository, Depends(get_user_repository)]
-PostRepositoryDep = Annotated[PostRepository, Depends(get_post_repository)]
-TagRepositoryDep = Annotated[TagRepository, Depends(get_tag_repository)]
-CommentRepositoryDep = Annotated[CommentRepository, Depends(get_comment_repository)]
-FavoriteRepositoryDep = Annotated[FavoriteRepository, Depends(get_favorite_repository)]
-FollowRepositoryDep = Annotated[FollowRepository, Depends(get_follow_repository)]
-
-
-async def get_user_service(users: UserRepositoryDep, hasher: HasherDep) -> UserService:
-    return UserService(users, hasher)
-
-
-async def get_post_service(posts: PostRepositoryDep, tags: TagRepositoryDep) -> PostService:
-    return PostService(posts, tags)
+async def get_follow_service(session: SessionDep, hasher: HasherDep) -> FollowService:
+    users = UserRepository(session)
+    return FollowService(FollowRepository(session), users, UserService(users, hasher))
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
-
-
-async def get_tag_service(tags: TagRepositoryDep) -> TagService:
-    return TagService(tags)
-
-
 PostServiceDep = Annotated[PostService, Depends(get_post_service)]
 TagServiceDep = Annotated[TagService, Depends(get_tag_service)]
-
-
-async def get_comment_service(
-    comments: CommentRepositoryDep, posts: PostRepositoryDep
-) -> CommentService:
-    return CommentService(comments, posts)
-
-
-async def get_favorite_service(
-    favorites: FavoriteRepositoryDep, posts: PostRepositoryDep, post_service: PostServiceDep
-) -> FavoriteService:
-    return FavoriteService(favorites, posts, post_service)
-
-
-async def get_follow_service(
-    follows: FollowRepositoryDep, users: UserRepositoryDep, user_service: UserServiceDep
-) -> FollowService:
-    return FollowService(follows, users, user_service)
-
-
 CommentServiceDep = Annotated[CommentService, Depends(get_comment_service)]
 FavoriteServiceDep = Annotated[FavoriteService, Depends(get_favorite_service)]
 FollowServiceDep = Annotated[FollowService, Depends(get_follow_service)]
