@@ -7,7 +7,8 @@ so the ratio app/reference is what the app's layers cost on the same database wo
 
 Where the SQL differs from what the app sends, it is on purpose, the most direct form:
 - reads run without BEGIN/COMMIT (one statement is its own transaction);
-- the unfiltered total is the sum of the published-posts counter's rows, else counted;
+- the total of the unfiltered list, of one tag's and of one author's is the sum of a counter's
+  rows (as in the app), else counted;
 - counts are sums over the counter rows, per post, in the page's query;
 - a tag filter is a join on `post_tags` rather than `id IN (subquery)`.
 
@@ -415,16 +416,26 @@ def _filters(db: Database, req: ListRequest) -> Where:
     return where
 
 
+_KEPT_TOTAL = "SELECT coalesce(sum(delta), 0) FROM counter_deltas WHERE name = "
+
+
 async def _total(request: Request, req: ListRequest, where: Where) -> int:
+    """The exact total: a counter's sum where one counts the list (no filter, one tag, one
+    author, as the app does), else counted."""
     db: Database = request.app.state.db
-    if req.filtered:
-        sql = f"SELECT count(*) FROM posts p{where.sql}"
-        total: int = await db.fetchval(sql, *where.args)
-    else:
-        total = await db.fetchval(
-            "SELECT coalesce(sum(delta), 0) FROM counter_deltas "
-            "WHERE name = 'published_posts' AND key = 0"
+    if not req.filtered:
+        total: int = await db.fetchval(_KEPT_TOTAL + "'published_posts' AND key = 0")
+    elif req.tag is not None and req.author is None and not req.q:
+        sql = _KEPT_TOTAL + "'tag_posts' AND key = (SELECT id FROM tags WHERE name = $1)"
+        total = await db.fetchval(sql, req.tag)
+    elif req.author is not None and req.tag is None and not req.q:
+        sql = (
+            _KEPT_TOTAL + "'user_posts' AND key = "
+            "(SELECT id FROM users WHERE lower(username) = lower($1))"
         )
+        total = await db.fetchval(sql, req.author)
+    else:
+        total = await db.fetchval(f"SELECT count(*) FROM posts p{where.sql}", *where.args)
     return total
 
 
