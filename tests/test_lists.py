@@ -372,21 +372,18 @@ async def test_tag_and_author_lists_take_their_exact_total_from_the_counters(
     assert await total(tag="never-used") == 0
     assert await total(author="nobody_here") == 0
 
-    publish = await client.patch(
-        f"/api/v1/posts/{draft['id']}", headers=ann["headers"], json={"published": True}
-    )
-    assert publish.status_code == 200
+    async def edit(post: dict[str, Any], **fields: Any) -> None:
+        response = await client.patch(
+            f"/api/v1/posts/{post['id']}", headers=ann["headers"], json=fields
+        )
+        assert response.status_code == 200, response.text
+
+    await edit(draft, published=True)
     assert await total(tag="kept") == 4
     assert await total(author="kept_ann") == 3
-    retag = await client.patch(
-        f"/api/v1/posts/{first['id']}", headers=ann["headers"], json={"tags": ["other"]}
-    )
-    assert retag.status_code == 200
+    await edit(first, tags=["other"])
     assert await total(tag="kept") == 3
-    unpublish = await client.patch(
-        f"/api/v1/posts/{draft['id']}", headers=ann["headers"], json={"published": False}
-    )
-    assert unpublish.status_code == 200
+    await edit(draft, published=False)
     assert await total(tag="kept") == 2
     assert await total(author="kept_ann") == 2
     deleted = await client.delete(f"/api/v1/posts/{first['id']}", headers=ann["headers"])
