@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
 from blog_api.db import Access, transaction
-from blog_api.models import Tag
+from blog_api.models import Tag, User
 from tests.conftest import PostFactory, UserFactory
 
 
@@ -182,3 +182,39 @@ async def test_sqlite_makes_one_trip_to_its_thread_per_statement(
     # each statement (BEGIN IMMEDIATE among them) once, and the COMMIT
     assert len(driver_trips) - statements == statements + 1, driver_trips
     assert driver_trips[-1] == "commit"
+
+
+async def test_a_unit_cancelled_mid_statement_leaves_no_transaction_behind(
+    app: FastAPI, make_user: UserFactory
+) -> None:
+    """A request cancelled while its statement runs (a client gone, a timeout) must not give
+    its connection back inside a transaction: on SQLite that would keep the write lock, and
+    every later write would wait and fail. The next write unit commits at once."""
+    import asyncio
+
+    from sqlalchemy import text
+
+    await make_user("canceller")
+    factory = app.state.session_factory
+    slow = text(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000000) "
+        "SELECT count(*) FROM n"
+    )
+
+    async def write_then_stall() -> None:
+        async with transaction(factory, Access.WRITE) as session:
+            await session.execute(update(User).values(bio="half-written"))
+            await session.execute(slow)
+
+    for _ in range(3):
+        task = asyncio.create_task(write_then_stall())
+        await asyncio.sleep(0.2)  # inside the slow statement
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with asyncio.timeout(10):
+            async with transaction(factory, Access.WRITE) as session:
+                await session.execute(update(User).values(bio="second"))
+        async with transaction(factory, Access.READ) as session:
+            bios = set((await session.scalars(select(User.bio))).all())
+        assert bios == {"second"}  # the cancelled unit's change is gone, the next one is in

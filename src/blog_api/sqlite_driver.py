@@ -29,27 +29,19 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import immutabledict
 
 
-def _execute(
-    connection: sqlite3.Connection, operation: str, parameters: Any
+def _run(
+    connection: sqlite3.Connection, many: bool, operation: str, parameters: Any
 ) -> tuple[sqlite3.Cursor, list[Any] | None]:
-    """On the driver's thread: the whole life of one cursor."""
+    """On the driver's thread: the whole life of one cursor (its rows, for a SELECT)."""
     cursor = connection.cursor()
     try:
-        cursor.execute(operation, () if parameters is None else parameters)
+        if many:
+            cursor.executemany(operation, parameters)
+        else:
+            cursor.execute(operation, () if parameters is None else parameters)
         return cursor, (cursor.fetchall() if cursor.description else None)
     finally:
         cursor.close()  # its description, rowcount and lastrowid stay readable
-
-
-def _executemany(
-    connection: sqlite3.Connection, operation: str, seq_of_parameters: Any
-) -> sqlite3.Cursor:
-    cursor = connection.cursor()
-    try:
-        cursor.executemany(operation, seq_of_parameters)
-        return cursor
-    finally:
-        cursor.close()
 
 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
@@ -71,21 +63,19 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         return None if self._cursor is None else self._cursor.description
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        return await self._on_thread(False, operation, parameters)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        return await self._on_thread(True, operation, seq_of_parameters)
+
+    async def _on_thread(self, many: bool, operation: Any, parameters: Any) -> Any:
         driver = self._connection
         async with self._adapt_connection._execute_mutex:
             self._cursor, rows = await driver._execute(
-                _execute, driver._conn, operation, parameters
+                _run, driver._conn, many, operation, parameters
             )
-            if rows is not None:
-                self._rows = collections.deque(rows)
-        return self._cursor
-
-    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
-        driver = self._connection
-        async with self._adapt_connection._execute_mutex:
-            self._cursor = await driver._execute(
-                _executemany, driver._conn, operation, seq_of_parameters
-            )
+        if rows is not None:
+            self._rows = collections.deque(rows)
         return self._cursor
 
     async def _async_soft_close(self) -> None:
