@@ -566,25 +566,45 @@ async def _viewer(request: Request) -> int | Response | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer":
         return problem(401, "Not authenticated")
+    user = await _session_user(request, token, "u.id")
+    return user if isinstance(user, Response) else int(user[0])
+
+
+def _claims(request: Request, token: str) -> dict[str, Any] | None:
     try:
-        claims = jwt.decode(
+        claims: dict[str, Any] = jwt.decode(
             token,
             request.app.state.secret,
             algorithms=["HS256"],
-            options={"require": ["sub", "exp", "iat"]},
+            options={"require": ["sub", "sid", "exp", "iat", "auth_time"]},
         )
-        user_id = int(claims["sub"])
+        int(claims["sub"])
     except (jwt.PyJWTError, ValueError):
+        return None
+    return claims
+
+
+async def _session_user(request: Request, token: str, columns: str) -> Any:
+    """`columns` of the token's user (`u`), in the one statement that also checks that the
+    token's session lives, as the app does; else a 401 (403 for an inactive user)."""
+    claims = _claims(request, token)
+    if claims is None:
         return problem(401, "The access token is invalid or expired")
     db: Database = request.app.state.db
-    rows = await db.fetch("SELECT is_active, password_changed_at FROM users WHERE id = $1", user_id)
+    rows = await db.fetch(
+        f"SELECT {columns}, u.is_active, EXISTS (SELECT 1 FROM sessions s WHERE s.id = $2 "
+        "AND s.user_id = u.id AND s.expires_at > $3) FROM users u WHERE u.id = $1",
+        int(claims["sub"]),
+        str(claims["sid"]),
+        db.bind_time(datetime.now(UTC)),
+    )
     if not rows:
         return problem(401, "The access token's user no longer exists")
-    if claims["iat"] < int(db.time(rows[0][1]).timestamp()):
-        return problem(401, "The access token predates the last password change")
-    if not rows[0][0]:
+    if not rows[0][-1]:
+        return problem(401, "The access token's session has ended")
+    if not rows[0][-2]:
         return problem(403, "This account is inactive")
-    return user_id
+    return rows[0]
 
 
 async def list_comments(request: Request) -> Response:
@@ -672,16 +692,31 @@ async def login(request: Request) -> Response:
         return problem(403, "This account is inactive")
     now = datetime.now(UTC)
     lifetime = timedelta(minutes=TOKEN_MINUTES)
-    claims = {"sub": str(rows[0][0]), "iat": now, "exp": now + lifetime}
+    session_id = uuid.uuid4().hex
+    claims = {
+        "sub": str(rows[0][0]),
+        "sid": session_id,
+        "iat": now,
+        "exp": now + lifetime,
+        "auth_time": now.timestamp(),
+    }
     token = jwt.encode(claims, request.app.state.secret, algorithm="HS256")
     refresh = secrets.token_urlsafe(32)
     refresh_lifetime = timedelta(days=REFRESH_DAYS)
     async with db.transaction() as conn:
         await conn.fetch(
-            "INSERT INTO refresh_tokens (user_id, family, token_hash, created_at, expires_at) "
+            "INSERT INTO sessions (id, user_id, authenticated_at, expires_at) "
+            "VALUES ($1, $2, $3, $4)",
+            session_id,
+            rows[0][0],
+            db.bind_time(now),
+            db.bind_time(now + refresh_lifetime),
+        )
+        await conn.fetch(
+            "INSERT INTO refresh_tokens (user_id, session_id, token_hash, created_at, expires_at) "
             "VALUES ($1, $2, $3, $4, $5)",
             rows[0][0],
-            uuid.uuid4().hex,
+            session_id,
             hashlib.sha256(refresh.encode()).hexdigest(),
             db.bind_time(now),
             db.bind_time(now + refresh_lifetime),
@@ -708,16 +743,6 @@ def slugify(title: str) -> str:
 async def create_post(request: Request) -> Response:
     db: Database = request.app.state.db
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    try:
-        claims = jwt.decode(
-            token,
-            request.app.state.secret,
-            algorithms=["HS256"],
-            options={"require": ["sub", "exp", "iat"]},
-        )
-        user_id = int(claims["sub"])
-    except (jwt.PyJWTError, ValueError):
-        return problem(401, "The access token is invalid or expired")
     if scheme.lower() != "bearer":
         return problem(401, "Not authenticated")
     try:
@@ -734,18 +759,9 @@ async def create_post(request: Request) -> Response:
     if not all(_TAG.fullmatch(name) for name in tags):
         return problem(422, "Invalid tag")
 
-    schema: Schema = request.app.state.schema
-    changed = ", password_changed_at" if schema.password_changed_at else ""
-    users = await db.fetch(
-        f"SELECT id, username, bio, image, created_at, is_active{changed} FROM users WHERE id = $1",
-        user_id,
-    )
-    if not users:
-        return problem(401, "The access token's user no longer exists")
-    if changed and claims["iat"] < int(db.time(users[0][6]).timestamp()):
-        return problem(401, "The access token predates the last password change")
-    if not users[0][5]:
-        return problem(403, "This account is inactive")
+    author = await _session_user(request, token, "u.id, u.username, u.bio, u.image, u.created_at")
+    if isinstance(author, Response):
+        return author
     now = datetime.now(UTC)
     async with db.transaction() as conn:
         tag_ids = await _get_or_create_tags(db, conn, tags)
@@ -759,7 +775,7 @@ async def create_post(request: Request) -> Response:
                 "description, published, published_at, created_at, updated_at) "
                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) "
                 "ON CONFLICT (slug) DO NOTHING RETURNING id",
-                user_id,
+                author[0],
                 title,
                 title.casefold(),
                 slug,
@@ -778,7 +794,6 @@ async def create_post(request: Request) -> Response:
             await conn.fetch(
                 "INSERT INTO post_tags (post_id, tag_id) VALUES ($1, $2)", post_id, tag_id
             )
-    author = users[0]
     body = {
         "id": post_id,
         "title": title,
@@ -881,26 +896,6 @@ async def health(_: Request) -> Response:
 # The application ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Schema:
-    """What the migrations have made so far, for the parts that are being added."""
-
-    password_changed_at: bool  # tokens older than the last password change are refused
-
-    @classmethod
-    async def read(cls, db: Database) -> Schema:
-        if db.is_sqlite:
-            columns = "SELECT count(*) FROM pragma_table_info($1) WHERE name = $2"
-        else:
-            columns = (
-                "SELECT count(*) FROM information_schema.columns "
-                "WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2"
-            )
-        return cls(
-            password_changed_at=bool(await db.fetchval(columns, "users", "password_changed_at")),
-        )
-
-
 @asynccontextmanager
 async def open_database(url: str) -> AsyncIterator[Database]:
     if url.startswith("sqlite"):
@@ -923,7 +918,6 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.dummy_hash = app.state.crypt.hash("reference-dummy-password")
     async with open_database(os.environ["BENCH_REF_DATABASE_URL"]) as db:
         app.state.db = db
-        app.state.schema = await Schema.read(db)
         yield
 
 

@@ -45,10 +45,9 @@ def _pointer(*parts: str) -> str:
     return "/".join(part.replace("~", "~0").replace("/", "~1") for part in parts)
 
 
-# Answers the spec does not list but API.md fixes: a taken username or email on update, and
-# Too many attempts (API.md's rate limits) on the operations that are limited.
+# Answers the spec does not list but API.md fixes: Too many attempts (API.md's rate limits) on
+# the operations that are limited.
 EXTENSIONS = {
-    ("PUT", "/user", 409),
     ("POST", "/users", 429),
     ("POST", "/users/login", 429),
     ("PUT", "/user", 429),

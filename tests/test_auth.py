@@ -67,25 +67,34 @@ def forge(claims: dict[str, Any], secret: str = SECRET, algorithm: str = "HS256"
     return jwt.encode(claims, secret, algorithm=algorithm)
 
 
-def bad_tokens(user_id: int) -> dict[str, str]:
+def bad_tokens(user_id: int, good: str, someone_elses: str) -> dict[str, str]:
+    """Tokens that each differ from a good one of `user_id` in one way only."""
     now = datetime.now(UTC)
+    real = jwt.decode(good, SECRET, algorithms=["HS256"])
+    session = {"sid": real["sid"], "auth_time": real["auth_time"]}
+    theirs = jwt.decode(someone_elses, SECRET, algorithms=["HS256"])["sid"]
+    live = {"iat": now, "exp": now + timedelta(hours=1)}
     return {
         "garbage": "not-a-jwt",
         "expired": forge(
-            {"sub": str(user_id), "iat": now - timedelta(hours=2), "exp": now - timedelta(hours=1)}
+            {
+                "sub": str(user_id),
+                **session,
+                "iat": now - timedelta(hours=2),
+                "exp": now - timedelta(hours=1),
+            }
         ),
-        "wrong secret": forge(
-            {"sub": str(user_id), "iat": now, "exp": now + timedelta(hours=1)}, "x" * 40
-        ),
-        "alg none": jwt.encode(
-            {"sub": str(user_id), "iat": now, "exp": now + timedelta(hours=1)},
-            None,
-            algorithm="none",
-        ),
-        "no exp": forge({"sub": str(user_id), "iat": now}),
-        "non-numeric sub": forge({"sub": "admin", "iat": now, "exp": now + timedelta(hours=1)}),
-        "huge sub": forge({"sub": str(10**20), "iat": now, "exp": now + timedelta(hours=1)}),
-        "unknown user": forge({"sub": "987654", "iat": now, "exp": now + timedelta(hours=1)}),
+        "wrong secret": forge({"sub": str(user_id), **session, **live}, "x" * 40),
+        "alg none": jwt.encode({"sub": str(user_id), **session, **live}, None, algorithm="none"),
+        "no exp": forge({"sub": str(user_id), **session, "iat": now}),
+        "non-numeric sub": forge({"sub": "admin", **session, **live}),
+        "huge sub": forge({"sub": str(10**20), **session, **live}),
+        "unknown user": forge({"sub": "987654", **session, **live}),
+        "no session": forge({"sub": str(user_id), "auth_time": real["auth_time"], **live}),
+        "unknown session": forge({"sub": str(user_id), **session, "sid": "0" * 32, **live}),
+        "another user's session": forge({"sub": str(user_id), **session, "sid": theirs, **live}),
+        "malformed session": forge({"sub": str(user_id), **session, "sid": "x" * 32, **live}),
+        "no auth_time": forge({"sub": str(user_id), "sid": real["sid"], **live}),
     }
 
 
@@ -100,13 +109,26 @@ def bad_tokens(user_id: int) -> dict[str, str]:
         "non-numeric sub",
         "huge sub",
         "unknown user",
+        "no session",
+        "unknown session",
+        "another user's session",
+        "malformed session",
+        "no auth_time",
     ],
 )
 async def test_bad_tokens_are_401_with_bearer_challenge(
     client: AsyncClient, make_user: UserFactory, kind: str
 ) -> None:
     user = await make_user("tokenholder")
-    token = bad_tokens(user["id"])[kind]
+    other = await make_user("bystander")
+    good = user["headers"]["Authorization"].removeprefix("Bearer ")
+    theirs = other["headers"]["Authorization"].removeprefix("Bearer ")
+    real = jwt.decode(good, SECRET, algorithms=["HS256"])
+    now = datetime.now(UTC)
+    remade = forge({**real, "iat": now, "exp": now + timedelta(hours=1)})
+    ok = await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {remade}"})
+    assert ok.status_code == 200, "the recipe itself makes a working token"
+    token = bad_tokens(user["id"], good, theirs)[kind]
     response = await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"

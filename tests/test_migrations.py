@@ -109,3 +109,73 @@ async def test_upgrade_keeps_the_data_and_its_counts(scratch_url: str) -> None:
             assert (await conn.scalar(text("SELECT published_posts FROM post_stats"))) == 1
     finally:
         await engine.dispose()
+
+
+async def test_refresh_token_families_become_sessions(scratch_url: str) -> None:
+    """Each family of refresh tokens becomes a session that lasts as long as its newest token;
+    the tokens keep working, and the users (with everything that refers to them) stay."""
+    assert run_alembic(scratch_url, "upgrade", "0005_social_counters").returncode == 0
+    engine = create_async_engine(scratch_url)
+    signed_in = datetime(2026, 11, 1, tzinfo=UTC)
+    later = datetime(2026, 11, 20, tzinfo=UTC)
+    ends = datetime(2026, 12, 20, tzinfo=UTC)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO users (id, email, username, hashed_password, is_active, "
+                    "is_superuser, password_changed_at, created_at, updated_at) VALUES "
+                    "(1, 'a@x.io', 'ann', 'h', true, false, :m, :m, :m)"
+                ),
+                {"m": signed_in},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO posts (id, author_id, title, title_key, slug, content, excerpt, "
+                    "published, created_at, updated_at) "
+                    "VALUES (1, 1, 't', 't', 's', 'c', 'c', true, :m, :m)"
+                ),
+                {"m": signed_in},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO refresh_tokens (user_id, family, token_hash, created_at, "
+                    "expires_at, used_at) VALUES "
+                    "(1, 'f1', 'h1', :a, :b, :b), (1, 'f1', 'h2', :b, :c, NULL), "
+                    "(1, 'f2', 'h3', :b, :c, NULL)"
+                ),
+                {"a": signed_in, "b": later, "c": ends},
+            )
+        result = run_alembic(scratch_url, "upgrade", "head")
+        assert result.returncode == 0, result.stderr
+        async with engine.connect() as conn:
+            sessions = (
+                await conn.execute(
+                    text(
+                        "SELECT id, user_id, authenticated_at, expires_at FROM sessions ORDER BY id"
+                    )
+                )
+            ).all()
+            assert [(s.id, s.user_id) for s in sessions] == [("f1", 1), ("f2", 1)]
+            tokens = (
+                await conn.execute(
+                    text("SELECT token_hash, session_id FROM refresh_tokens ORDER BY token_hash")
+                )
+            ).all()
+            assert [tuple(t) for t in tokens] == [("h1", "f1"), ("h2", "f1"), ("h3", "f2")]
+            assert (await conn.scalar(text("SELECT count(*) FROM posts"))) == 1
+        # Ending a session takes its refresh tokens with it.
+        async with engine.begin() as conn:
+            if scratch_url.startswith("sqlite"):
+                await conn.execute(text("PRAGMA foreign_keys=ON"))
+            await conn.execute(text("DELETE FROM sessions WHERE id = 'f1'"))
+            left = (await conn.execute(text("SELECT token_hash FROM refresh_tokens"))).all()
+            assert [t[0] for t in left] == ["h3"]
+        result = run_alembic(scratch_url, "downgrade", "0005_social_counters")
+        assert result.returncode == 0, result.stderr
+        async with engine.connect() as conn:
+            family = await conn.scalar(text("SELECT family FROM refresh_tokens"))
+            assert family == "f2"
+            assert (await conn.scalar(text("SELECT count(*) FROM users"))) == 1
+    finally:
+        await engine.dispose()

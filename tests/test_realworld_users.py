@@ -6,17 +6,16 @@ Every answer is validated against the RealWorld spec's schemas (tests/realworld_
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from blog_api.config import Settings
 from blog_api.main import create_app
-from blog_api.models import User
+from tests.conftest import auth_headers
 from tests.realworld_support import PASSWORD, check, errors_of, register, token_headers
 
 USER_FIELDS = {"email", "token", "username", "bio", "image"}
@@ -237,54 +236,120 @@ async def test_update_user_refuses_blank_null_or_invalid_values_and_changes_noth
     assert me["username"] == "jake"
 
 
-async def test_update_to_a_taken_username_is_409(client: AsyncClient) -> None:
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"username": "Celeb"}, "username"), ({"email": "CELEB@example.com"}, "email")],
+)
+async def test_update_to_a_taken_username_or_email_is_422(
+    client: AsyncClient, change: dict[str, str], field: str
+) -> None:
+    """422, not 409: the spec lists no 409 for PUT /user, and front-ends show a 422's errors."""
     await register(client, "celeb")
     user = await register(client, "jake")
-    response = await client.put(
-        "/api/user", headers=user["headers"], json={"user": {"username": "Celeb"}}
-    )
-    assert errors_of(response, "/user", 409) == {"username": ["has already been taken"]}
+    response = await client.put("/api/user", headers=user["headers"], json={"user": change})
+    assert errors_of(response, "/user", 422) == {field: ["has already been taken"]}
+    me = check(await client.get("/api/user", headers=user["headers"]), "/user", 200)["user"]
+    assert (me["username"], me["email"]) == ("jake", "jake@example.com")
 
 
-def _token_issued(app: FastAPI, user_id: int, ago: timedelta) -> str:
-    """A token exactly like the app's own, issued `ago` in the past."""
-    secret = app.state.settings.jwt_secret
-    issued = datetime.now(UTC) - ago
-    claims = {"sub": str(user_id), "iat": issued, "exp": issued + timedelta(hours=1)}
-    return jwt.encode(claims, secret, algorithm="HS256")
+def _claims(app: FastAPI, token: str) -> dict[str, Any]:
+    claims: dict[str, Any] = jwt.decode(token, app.state.settings.jwt_secret, algorithms=["HS256"])
+    return claims
 
 
-async def _aged_account(engine: AsyncEngine, username: str) -> int:
-    """The id of `username`, whose password was set an hour ago (so older tokens still work)."""
-    async with engine.begin() as conn:
-        await conn.execute(
-            update(User)
-            .where(User.username == username)
-            .values(password_changed_at=datetime.now(UTC) - timedelta(hours=1))
-        )
-        user_id: int = (
-            await conn.execute(select(User.id).where(User.username == username))
-        ).scalar_one()
-    return user_id
+def _signed_in_ago(app: FastAPI, token: str, ago: timedelta) -> str:
+    """`token` as if its session's sign-in had been `ago` in the past (a token of the same
+    session, signed by the app's secret)."""
+    claims = _claims(app, token)
+    signed_in = datetime.now(UTC) - ago
+    claims |= {"iat": signed_in.timestamp(), "auth_time": signed_in.timestamp()}
+    return jwt.encode(claims, app.state.settings.jwt_secret, algorithm="HS256")
 
 
 @pytest.mark.parametrize("change", [{"email": "other@example.com"}, {"password": "a new password"}])
-async def test_email_or_password_change_needs_a_recent_login(
-    app: FastAPI, engine: AsyncEngine, client: AsyncClient, change: dict[str, str]
+async def test_email_or_password_change_needs_a_recent_sign_in(
+    app: FastAPI, client: AsyncClient, change: dict[str, str]
 ) -> None:
-    await register(client, "jake")
-    user_id = await _aged_account(engine, "jake")
-    old = token_headers(_token_issued(app, user_id, timedelta(minutes=11)))
+    user = await register(client, "jake")
+    old = token_headers(_signed_in_ago(app, user["token"], timedelta(minutes=11)))
     assert (await client.get("/api/user", headers=old)).status_code == 200
     response = await client.put("/api/user", headers=old, json={"user": change})
     assert list(errors_of(response, "/user", 401)) == ["token"]
-    # Other changes need no recent login; re-sending the same email is no change.
+    # Other changes need no recent sign-in; re-sending the same email is no change.
     for harmless in ({"bio": "still me"}, {"email": "JAKE@example.com"}):
         ok = await client.put("/api/user", headers=old, json={"user": harmless})
         assert check(ok, "/user", 200)["user"]["email"] == "jake@example.com"
-    recent = token_headers(_token_issued(app, user_id, timedelta(minutes=9)))
+    recent = token_headers(_signed_in_ago(app, user["token"], timedelta(minutes=9)))
     response = await client.put("/api/user", headers=recent, json={"user": change})
     check(response, "/user", 200)
+
+
+async def test_a_token_handed_back_by_an_update_is_no_fresher_than_its_sign_in(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """A stolen token of any age cannot be turned into a recent one: the token an update
+    answers keeps the time of the session's sign-in (`auth_time`), so it cannot then change
+    the password or the email."""
+    user = await register(client, "jake")
+    stolen = token_headers(_signed_in_ago(app, user["token"], timedelta(hours=3)))
+    bio = await client.put("/api/user", headers=stolen, json={"user": {"bio": "x"}})
+    handed_back = check(bio, "/user", 200)["user"]["token"]
+    assert (
+        _claims(app, handed_back)["auth_time"]
+        == _claims(app, stolen["Authorization"][6:])["auth_time"]
+    )
+    for change in ({"password": "taken over!"}, {"email": "thief@example.com"}):
+        response = await client.put(
+            "/api/user", headers=token_headers(handed_back), json={"user": change}
+        )
+        assert list(errors_of(response, "/user", 401)) == ["token"]
+    login = await client.post(
+        "/api/users/login", json={"user": {"email": "jake@example.com", "password": PASSWORD}}
+    )
+    check(login, "/users/login", 200)
+
+
+async def test_a_password_change_keeps_the_token_that_made_it(client: AsyncClient) -> None:
+    """As the RealWorld suite does: change the password with PUT /user, then go on with the
+    same token. The user's other sessions end (a native login's tokens included)."""
+    user = await register(client, "jake")
+    elsewhere = await client.post(
+        "/api/users/login", json={"user": {"email": "jake@example.com", "password": PASSWORD}}
+    )
+    other = token_headers(check(elsewhere, "/users/login", 200)["user"]["token"])
+    native = await auth_headers(client, "jake", PASSWORD)
+    response = await client.put(
+        "/api/user", headers=user["headers"], json={"user": {"password": "a new password"}}
+    )
+    handed_back = check(response, "/user", 200)["user"]["token"]
+    for headers in (user["headers"], token_headers(handed_back)):
+        check(await client.get("/api/user", headers=headers), "/user", 200)
+    for headers in (other, native):
+        assert (await client.get("/api/user", headers=headers)).status_code == 401
+    assert (await client.get("/api/v1/users/me", headers=native)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        (
+            "POST",
+            "/api/users",
+            {"user": {"username": "new", "email": "n@x.io", "password": "p" * 8}},
+        ),
+        ("POST", "/api/users/login", {"user": {"email": "jake@example.com", "password": PASSWORD}}),
+        ("GET", "/api/user", None),
+        ("PUT", "/api/user", {"user": {"bio": "cached?"}}),
+    ],
+)
+async def test_answers_with_a_token_are_never_cached(
+    client: AsyncClient, method: str, path: str, body: dict[str, Any] | None
+) -> None:
+    user = await register(client, "jake")
+    response = await client.request(method, path, headers=user["headers"], json=body)
+    assert response.status_code in (200, 201), response.text
+    assert "token" in response.json()["user"]
+    assert response.headers["cache-control"] == "no-store"
 
 
 async def test_registration_login_and_password_changes_share_the_native_limits(

@@ -13,7 +13,7 @@ from httpx import AsyncClient, Response
 from sqlalchemy import select, update
 
 from blog_api.db import Access, transaction, utcnow
-from blog_api.models import RefreshToken, User
+from blog_api.models import AuthSession, RefreshToken, User
 from tests.conftest import PASSWORD, UserFactory
 
 TOKEN = "/api/v1/auth/token"
@@ -22,9 +22,11 @@ LOGOUT = "/api/v1/auth/logout"
 LOGOUT_ALL = "/api/v1/auth/logout-all"
 
 
-async def log_in(client: AsyncClient, login: str, **params: Any) -> Response:
+async def log_in(
+    client: AsyncClient, login: str, password: str = PASSWORD, **params: Any
+) -> Response:
     response = await client.post(
-        TOKEN, data={"username": login, "password": PASSWORD}, params=params
+        TOKEN, data={"username": login, "password": password}, params=params
     )
     assert response.status_code == 200, response.text
     return response
@@ -63,7 +65,7 @@ async def test_refresh_tokens_are_stored_only_as_hashes(
     assert hashlib.sha256(token.encode()).hexdigest() in stored
 
 
-async def test_refresh_rotates_and_a_reused_token_ends_the_family(
+async def test_refresh_rotates_and_a_reused_token_ends_its_session(
     client: AsyncClient, make_user: UserFactory
 ) -> None:
     await make_user("bob")
@@ -77,7 +79,7 @@ async def test_refresh_rotates_and_a_reused_token_ends_the_family(
     assert second["refresh_token"] != first["refresh_token"]
     assert (await client.get("/api/v1/users/me", headers=bearer(second))).status_code == 200
 
-    # The first token is used up: presenting it again ends the whole family...
+    # The first token is used up: presenting it again ends its session...
     reused = await refresh(client, first["refresh_token"])
     assert reused.status_code == 401
     assert reused.headers["content-type"] == "application/problem+json"
@@ -86,7 +88,7 @@ async def test_refresh_rotates_and_a_reused_token_ends_the_family(
     assert (await refresh(client, other_session["refresh_token"])).status_code == 200
 
 
-async def test_racing_refreshes_with_one_token_give_one_pair_then_end_the_family(
+async def test_racing_refreshes_with_one_token_give_one_pair_then_end_the_session(
     client: AsyncClient, make_user: UserFactory
 ) -> None:
     await make_user("racer")
@@ -167,21 +169,111 @@ async def test_logout_all_ends_every_session_and_access_token(
     assert (await refresh(client, fresh["refresh_token"])).status_code == 200
 
 
-async def test_a_password_change_ends_every_session(
+async def test_a_password_change_ends_every_other_session(
     client: AsyncClient, make_user: UserFactory
 ) -> None:
     await make_user("grace")
-    one = (await log_in(client, "grace")).json()
-    two = (await log_in(client, "grace")).json()
+    bystander = await make_user("heidi")
+    mine = (await log_in(client, "grace")).json()
+    others = [(await log_in(client, "grace")).json() for _ in range(2)]
     changed = await client.patch(
         "/api/v1/users/me",
-        headers=bearer(one),
+        headers=bearer(mine),
         json={"password": "a whole new secret", "current_password": PASSWORD},
     )
     assert changed.status_code == 200, changed.text
-    for session in (one, two):
-        assert (await refresh(client, session["refresh_token"])).status_code == 401
+    for session in others:
         assert (await client.get("/api/v1/users/me", headers=bearer(session))).status_code == 401
+        assert (await refresh(client, session["refresh_token"])).status_code == 401
+    # The session that made the change goes on: its access token, then its refresh token.
+    assert (await client.get("/api/v1/users/me", headers=bearer(mine))).status_code == 200
+    rotated = await refresh(client, mine["refresh_token"])
+    assert rotated.status_code == 200, rotated.text
+    assert (await client.get("/api/v1/users/me", headers=bearer(rotated.json()))).status_code == 200
+    assert (await client.get("/api/v1/users/me", headers=bystander["headers"])).status_code == 200
+    # A change of anything else ends nothing.
+    fresh = (await log_in(client, "grace", password="a whole new secret")).json()
+    bio = await client.patch("/api/v1/users/me", headers=bearer(mine), json={"bio": "hi"})
+    assert bio.status_code == 200
+    assert (await client.get("/api/v1/users/me", headers=bearer(fresh))).status_code == 200
+
+
+async def test_an_administrators_reset_ends_every_session_of_that_user(
+    client: AsyncClient, make_user: UserFactory, superuser: dict[str, Any]
+) -> None:
+    user = await make_user("ivan")
+    session = (await log_in(client, "ivan")).json()
+    reset = await client.patch(
+        f"/api/v1/users/{user['id']}",
+        headers=superuser["headers"],
+        json={"password": "reset by root"},
+    )
+    assert reset.status_code == 200, reset.text
+    for headers in (user["headers"], bearer(session)):
+        assert (await client.get("/api/v1/users/me", headers=headers)).status_code == 401
+    assert (await refresh(client, session["refresh_token"])).status_code == 401
+    assert (await client.get("/api/v1/users/me", headers=superuser["headers"])).status_code == 200
+
+
+async def test_ending_a_session_ends_its_access_tokens_at_once(
+    client: AsyncClient, make_user: UserFactory
+) -> None:
+    """Logout and a reused refresh token end the session's access tokens, not only its
+    refresh tokens; the user's other sessions go on."""
+    await make_user("judy")
+    me = "/api/v1/users/me"
+    logged_out, bystander = (await log_in(client, "judy")).json(), (await log_in(client, "judy"))
+    assert (await client.get(me, headers=bearer(logged_out))).status_code == 200
+    out = await client.post(LOGOUT, json={"refresh_token": logged_out["refresh_token"]})
+    assert out.status_code == 204
+    assert (await client.get(me, headers=bearer(logged_out))).status_code == 401
+
+    stolen = (await log_in(client, "judy")).json()
+    rotated = (await refresh(client, stolen["refresh_token"])).json()
+    assert (await refresh(client, stolen["refresh_token"])).status_code == 401  # reused
+    for session in (stolen, rotated):  # the old access token and the one rotated to
+        response = await client.get(me, headers=bearer(session))
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+    assert (await client.get(me, headers=bearer(bystander.json()))).status_code == 200
+
+
+async def test_checking_a_token_costs_one_statement(
+    client: AsyncClient, make_user: UserFactory, statements: list[str]
+) -> None:
+    """The user and whether the session lives come in one SELECT: an authenticated read
+    costs one statement more than an anonymous one, as it did before sessions could end."""
+    user = await make_user("kate")
+    statements.clear()
+    assert (await client.get("/api/v1/users/me", headers=user["headers"])).status_code == 200
+    assert len(statements) == 1, statements
+    assert "sessions" in statements[0]
+    statements.clear()
+    assert (await client.get("/api/v1/tags")).status_code == 200
+    anonymous = len(statements)
+    statements.clear()
+    assert (await client.get("/api/v1/tags", headers=user["headers"])).status_code == 200
+    assert len(statements) == anonymous + 1
+
+
+async def test_an_expired_session_ends_its_access_tokens(
+    app: FastAPI, client: AsyncClient, make_user: UserFactory
+) -> None:
+    user = await make_user("liam")
+    async with transaction(app.state.session_factory, Access.WRITE) as session:
+        await session.execute(
+            update(AuthSession)
+            .where(AuthSession.user_id == user["id"])
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    assert (await client.get("/api/v1/users/me", headers=user["headers"])).status_code == 401
+    # The next sign-in tidies the ended sessions away.
+    await log_in(client, "liam")
+    async with transaction(app.state.session_factory, Access.READ) as session:
+        left = (
+            await session.scalars(select(AuthSession).where(AuthSession.user_id == user["id"]))
+        ).all()
+    assert len(left) == 1
 
 
 def refresh_cookie(response: Response) -> dict[str, str]:

@@ -412,3 +412,26 @@ async def test_delete_other_user_rules(
     assert (
         await client.delete(f"/api/v1/users/{other['id']}", headers=other["headers"])
     ).status_code == 204
+
+
+async def test_answers_with_private_data_are_never_cached(
+    client: AsyncClient, make_user: UserFactory
+) -> None:
+    """Every answer that carries a user's email, drafts or a token says `no-store`."""
+    me = await make_user("private")
+    new = {"email": "new@example.com", "username": "newcomer", "password": "long enough"}
+    answers = [
+        await client.post("/api/v1/users", json=new),
+        await client.get("/api/v1/users/me", headers=me["headers"]),
+        await client.patch("/api/v1/users/me", headers=me["headers"], json={"bio": "b"}),
+        await client.patch(f"/api/v1/users/{me['id']}", headers=me["headers"], json={"bio": "c"}),
+        await client.get("/api/v1/users/me/posts", headers=me["headers"]),
+        await client.post("/api/v1/auth/token", data={"username": "private", "password": PASSWORD}),
+    ]
+    for response in answers:
+        assert response.status_code in (200, 201), response.text
+        assert response.headers["cache-control"] == "no-store", response.request.url
+    # Public answers are not marked so.
+    public = await client.get(f"/api/v1/users/{me['id']}")
+    assert public.status_code == 200
+    assert "no-store" not in public.headers.get("cache-control", "")

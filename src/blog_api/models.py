@@ -77,11 +77,6 @@ class User(TimestampMixin, Base):
     image: Mapped[str | None] = mapped_column(String(500), nullable=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     is_superuser: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
-    # Access tokens issued before this moment are refused: a password change and "log out
-    # everywhere" set it (and a token can never outlive the account it was issued for).
-    password_changed_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, nullable=False
-    )
 
     __table_args__ = (
         Index("uq_users_username_lower", func.lower(username), unique=True),
@@ -272,13 +267,33 @@ class CounterDelta(Base):
     )
 
 
+class AuthSession(Base):
+    """A session: what one sign-in with the password starts. Every access token names its
+    session (the `sid` claim) and works only while this row exists; refresh tokens belong to
+    it too. Ending a session (logout, a reused refresh token, a password change for the other
+    sessions, "log out everywhere") deletes the row, which ends its access tokens at once and
+    takes its refresh tokens with it (ON DELETE CASCADE)."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4, hex
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    # When the password was checked: the `auth_time` of every token of the session.
+    authenticated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    # No token of the session outlives this (refreshes and reissues move it on): past it the
+    # row is only kept until the user's next sign-in tidies it away.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
 class RefreshToken(Base):
     """One refresh token of a session. Only its SHA-256 is stored: the token itself is 256
     random bits, so a hash lookup is as safe as a slow hash and much cheaper.
 
-    Every refresh replaces the token (rotation) within the same `family` (one login). A token
-    is kept, marked used, until its family ends, so that a second use is recognised: that
-    ends the family (someone else holds a copy)."""
+    Every refresh replaces the token (rotation) within the same session. A token is kept,
+    marked used, until its session ends, so that a second use is recognised: that ends the
+    session (someone else holds a copy)."""
 
     __tablename__ = "refresh_tokens"
 
@@ -286,7 +301,9 @@ class RefreshToken(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    family: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Request, Response
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BeforeValidator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,6 +22,7 @@ from blog_api.errors import AuthenticationError
 from blog_api.models import MAX_ID, User
 from blog_api.ratelimit import RateLimiter
 from blog_api.repositories import (
+    AuthSessionRepository,
     CommentRepository,
     FavoriteRepository,
     FollowRepository,
@@ -30,7 +31,7 @@ from blog_api.repositories import (
     UserRepository,
 )
 from blog_api.rules import check_decimal_id
-from blog_api.security import PasswordHasher
+from blog_api.security import PasswordHasher, TokenCodec
 from blog_api.services import (
     AuthService,
     CommentService,
@@ -40,7 +41,7 @@ from blog_api.services import (
     TagService,
     UserService,
 )
-from blog_api.services.auth import UserStore
+from blog_api.services.auth import SessionService, UserStore
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -67,6 +68,17 @@ async def database_answers(request: Request) -> bool:
 
 DatabaseAnswersDep = Annotated[bool, Depends(database_answers)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def no_store(response: Response) -> None:
+    """For answers that carry a token or a user's private data: no cache may keep them
+    (RFC 9111, 5.2.2.5; RFC 6749, 5.1)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+
+
+# Declared on the routes (or routers) whose answers carry tokens or private data.
+NO_STORE = Depends(no_store)
 
 
 async def get_hasher(request: Request) -> PasswordHasher:
@@ -157,7 +169,7 @@ async def get_optional_user(
     """
     if token is None:
         return None
-    return await (await get_auth_service(request)).user_for_token(token)
+    return (await (await get_auth_service(request)).authenticate(token)).user
 
 
 async def get_current_user(user: Annotated[User | None, Depends(get_optional_user)]) -> User:
@@ -168,6 +180,35 @@ async def get_current_user(user: Annotated[User | None, Depends(get_optional_use
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_caller_session(
+    request: Request, _: CurrentUser, token: Annotated[str | None, Depends(_bearer)]
+) -> str:
+    """The session the caller's access token belongs to (already checked by CurrentUser):
+    for the operations that end the caller's other sessions. Only they read the claims
+    again, so an ordinary request pays for nothing."""
+    codec: TokenCodec = request.app.state.token_codec
+    claims = codec.read(token or "")
+    if claims is None:  # expired since it was checked, a moment ago
+        raise AuthenticationError("The access token is invalid or expired")
+    return claims.session_id
+
+
+CallerSession = Annotated[str, Depends(get_caller_session)]
+
+
+async def get_session_service(request: Request, session: SessionDep) -> SessionService:
+    """Sessions started in the request's own transaction (a registration that signs in)."""
+    state = request.app.state
+    return SessionService(
+        AuthSessionRepository(session),
+        state.token_codec,
+        timedelta(days=state.settings.refresh_token_expire_days),
+    )
+
+
+SessionServiceDep = Annotated[SessionService, Depends(get_session_service)]
 
 # Ids are 32-bit in the database: anything larger is refused here instead of overflowing there.
 UserIdPath = Annotated[

@@ -38,10 +38,10 @@ class BaseRepository(Generic[ModelT]):
         conn = await self.session.connection()
         return await conn.execute(stmt, params or {})
 
-    async def get(self, id_: int, *options: ORMOption) -> ModelT | None:
+    async def get(self, id_: int | str, *options: ORMOption) -> ModelT | None:
         return await self.session.get(self.model, id_, options=options)
 
-    async def get_for_update(self, id_: int) -> ModelT | None:
+    async def get_for_update(self, id_: int | str) -> ModelT | None:
         """The row, locked until the transaction ends (PostgreSQL; SQLite's write transactions
         hold the whole database already), and read afresh: racing changes then queue, and the
         one that comes second sees what the first did (a deleted row is None)."""

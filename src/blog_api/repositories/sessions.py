@@ -1,17 +1,59 @@
-"""Queries on refresh tokens (the sessions a login starts)."""
+"""Queries on sessions (what a sign-in starts) and their refresh tokens."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
-from blog_api.models import RefreshToken
+from blog_api.models import AuthSession, RefreshToken
 from blog_api.repositories.base import BaseRepository
+
+
+class AuthSessionRepository(BaseRepository[AuthSession]):
+    model = AuthSession
+
+    async def extend(self, session_id: str, expires_at: datetime) -> bool:
+        """Keep the session until at least `expires_at`; False when it has ended."""
+        result = await self.session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == session_id)
+            .values(expires_at=expires_at)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def end(self, session_id: str) -> None:
+        """End a session: its access tokens stop working, its refresh tokens go with it."""
+        await self.session.execute(delete(AuthSession).where(AuthSession.id == session_id))
+
+    async def end_all_of(self, user_id: int, *, keep: str | None = None) -> None:
+        """End every session of the user, but `keep` when given."""
+        stmt = delete(AuthSession).where(AuthSession.user_id == user_id)
+        if keep is not None:
+            stmt = stmt.where(AuthSession.id != keep)
+        await self.session.execute(stmt)
+
+    async def drop_expired(self, user_id: int, now: datetime) -> None:
+        """Forget the user's sessions that no token can use any more (tidied at each sign-in),
+        and the refresh tokens that have run out in the sessions that go on."""
+        await self.session.execute(
+            delete(AuthSession).where(AuthSession.user_id == user_id, AuthSession.expires_at <= now)
+        )
+        await self.session.execute(
+            delete(RefreshToken).where(
+                RefreshToken.user_id == user_id, RefreshToken.expires_at <= now
+            )
+        )
 
 
 class RefreshTokenRepository(BaseRepository[RefreshToken]):
     model = RefreshToken
+
+    async def get_by_hash(self, token_hash: str) -> RefreshToken | None:
+        return await self.session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+        )
 
     async def get_by_hash_for_update(self, token_hash: str) -> RefreshToken | None:
         """The token's row, locked until the transaction ends and read afresh, so that two
@@ -23,17 +65,3 @@ class RefreshTokenRepository(BaseRepository[RefreshToken]):
             .execution_options(populate_existing=True)
         )
         return await self.session.scalar(stmt)
-
-    async def end_family(self, family: str) -> None:
-        await self.session.execute(delete(RefreshToken).where(RefreshToken.family == family))
-
-    async def end_all_of(self, user_id: int) -> None:
-        await self.session.execute(delete(RefreshToken).where(RefreshToken.user_id == user_id))
-
-    async def drop_expired(self, user_id: int, now: datetime) -> None:
-        """Forget the user's tokens that have run out (kept tidy at each login)."""
-        await self.session.execute(
-            delete(RefreshToken).where(
-                RefreshToken.user_id == user_id, RefreshToken.expires_at <= now
-            )
-        )

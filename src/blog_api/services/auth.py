@@ -5,15 +5,16 @@ it needs, gives the connection back, and only then spends a quarter of a second 
 burst of logins thus never holds connections from the pool, nor SQLite's write lock, while
 it hashes. The user it returns is a snapshot, detached from any session.
 
-A login starts a session: a short-lived access token (a JWT) and a refresh token. A refresh
-token is opaque and random, stored only as a hash, and used up by the refresh that presents
-it, which hands out a new one of the same family (rotation). A used token presented again
-means two parties hold it: the whole family ends.
+A sign-in with the password starts a session (a row of its own): a short-lived access token
+(a JWT naming the session) and, on the native face, a refresh token. An access token works only
+while its session lives, so ending a session ends its access tokens at once. A refresh token is
+opaque and random, stored only as a hash, and used up by the refresh that presents it, which
+hands out a new one of the same session (rotation). A used token presented again means two
+parties hold it: the session ends.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -22,14 +23,16 @@ from typing import Protocol
 
 from blog_api.db import Access, utcnow
 from blog_api.errors import AuthenticationError, PermissionDeniedError
-from blog_api.models import RefreshToken, User
-from blog_api.repositories import RefreshTokenRepository, UserRepository
+from blog_api.models import AuthSession, RefreshToken, User
+from blog_api.repositories import AuthSessionRepository, RefreshTokenRepository, UserRepository
 from blog_api.security import (
     REFRESH_TOKEN_MAX_LENGTH,
     AccessToken,
     PasswordHasher,
+    TokenClaims,
     TokenCodec,
     new_refresh_token,
+    new_session_id,
     refresh_token_digest,
 )
 
@@ -68,6 +71,59 @@ class SessionTokens:
     refresh_expires_in: int  # seconds
 
 
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    """Who a valid access token belongs to (a snapshot), and what the token says."""
+
+    user: User
+    claims: TokenClaims
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A sign-in without a refresh token: the user and the session's first access token."""
+
+    user: User
+    access: AccessToken
+
+
+class SessionService:
+    """Starts and continues sessions on the unit of work it is given: authentication's own
+    short transactions, or a request's (a registration that signs the new user in)."""
+
+    def __init__(
+        self,
+        sessions: AuthSessionRepository,
+        tokens: TokenCodec,
+        lifetime: timedelta = DEFAULT_REFRESH_LIFETIME,
+    ) -> None:
+        self.sessions = sessions
+        self.tokens = tokens
+        self.lifetime = lifetime
+
+    async def start(self, user_id: int) -> AuthSession:
+        """A new session of the user, signed in with the password now. It lasts `lifetime`
+        (each refresh moves that on)."""
+        now = utcnow()
+        await self.sessions.drop_expired(user_id, now)
+        session = AuthSession(
+            id=new_session_id(),
+            user_id=user_id,
+            authenticated_at=now,
+            expires_at=now + self.lifetime,
+        )
+        return await self.sessions.add(session)
+
+    async def sign_in(self, user_id: int) -> AccessToken:
+        """Start a session and answer its first access token."""
+        return _access_token(self.tokens, await self.start(user_id))
+
+    def reissue(self, claims: TokenClaims) -> AccessToken:
+        """A fresh access token of the same session. It keeps the session's `auth_time`: only
+        a sign-in with the password makes a token recent."""
+        return self.tokens.issue(claims.user_id, claims.session_id, claims.authenticated_at)
+
+
 class AuthService:
     def __init__(
         self,
@@ -83,15 +139,21 @@ class AuthService:
         self.tokens = tokens
         self.refresh_lifetime = refresh_lifetime
 
-    async def login(self, login: str, password: str) -> AccessToken:
-        """An access token alone (no session to refresh). `login` is a username or an email.
-        The answer to a wrong password and to an unknown account is the same, and takes the
-        same time."""
+    def _sessions(self, users: UserRepository) -> SessionService:
+        return SessionService(
+            AuthSessionRepository(users.session), self.tokens, self.refresh_lifetime
+        )
+
+    async def login(self, login: str, password: str) -> SignedIn:
+        """Sign in without a refresh token (the RealWorld face). `login` is a username or an
+        email. The answer to a wrong password and to an unknown account is the same, and takes
+        the same time."""
         user, new_hash = await self._authenticate(login, password)
-        if new_hash is not None:
-            async with self.open_users(Access.WRITE) as users:
+        async with self.open_users(Access.WRITE) as users:
+            if new_hash is not None:
                 await users.replace_password_hash(user.id, user.hashed_password, new_hash)
-        return self.tokens.issue(user.id)
+            access = await self._sessions(users).sign_in(user.id)
+        return SignedIn(user, access)
 
     async def start_session(self, login: str, password: str) -> SessionTokens:
         """Log in (as `login`) and start a session: an access token and a refresh token."""
@@ -99,24 +161,30 @@ class AuthService:
         async with self.open_users(Access.WRITE) as users:
             if new_hash is not None:
                 await users.replace_password_hash(user.id, user.hashed_password, new_hash)
-            sessions = RefreshTokenRepository(users.session)
-            await sessions.drop_expired(user.id, utcnow())
-            refresh = await self._add_refresh_token(sessions, user.id, uuid.uuid4().hex)
-        return self._pair(user.id, refresh)
+            session = await self._sessions(users).start(user.id)
+            refresh = await self._add_refresh_token(users, session)
+        return self._pair(session, refresh)
 
     async def refresh(self, refresh_token: str) -> SessionTokens:
-        """Use up `refresh_token` for a new pair. A token used before ends its family."""
+        """Use up `refresh_token` for a new pair. A token used before ends its session.
+
+        The session is locked before the token, the order in which ending a session takes
+        them (the row, then its tokens by the cascade), so a refresh racing a logout or a
+        password change queues behind it instead of deadlocking."""
         digest = _digest(refresh_token)
         reused = False
         async with self.open_users(Access.WRITE) as users:
-            sessions = RefreshTokenRepository(users.session)
-            row = await sessions.get_by_hash_for_update(digest) if digest else None
-            if row is None:
+            tokens = RefreshTokenRepository(users.session)
+            sessions = AuthSessionRepository(users.session)
+            found = await tokens.get_by_hash(digest) if digest else None
+            session = await sessions.get_for_update(found.session_id) if found else None
+            row = await tokens.get_by_hash_for_update(digest) if session else None
+            if session is None or row is None:
                 raise AuthenticationError(BAD_REFRESH_TOKEN)
             now = utcnow()
             if row.used_at is not None:
                 reused = True
-                await sessions.end_family(row.family)  # committed before the 401 below
+                await sessions.end(session.id)  # committed before the 401 below
             elif row.expires_at <= now:
                 raise AuthenticationError(BAD_REFRESH_TOKEN)
             else:
@@ -125,45 +193,50 @@ class AuthService:
                     raise AuthenticationError(BAD_REFRESH_TOKEN)
                 if not user.is_active:
                     raise PermissionDeniedError("This account is inactive")
-                await sessions.update(row, {"used_at": now})
-                refresh = await self._add_refresh_token(sessions, row.user_id, row.family)
+                await tokens.update(row, {"used_at": now})
+                refresh = await self._add_refresh_token(users, session)
+                await sessions.extend(session.id, now + self.refresh_lifetime)
         if reused:
             raise AuthenticationError(
-                "The refresh token was already used: every session started with it has ended"
+                "The refresh token was already used: the session it belonged to has ended"
             )
-        return self._pair(row.user_id, refresh)
+        return self._pair(session, refresh)
 
     async def logout(self, refresh_token: str) -> None:
-        """End the session `refresh_token` belongs to. An unknown or ended token is no error:
-        the session is over either way."""
+        """End the session `refresh_token` belongs to, its access tokens included. An unknown
+        or ended token is no error: the session is over either way."""
         digest = _digest(refresh_token)
         if not digest:
             return
         async with self.open_users(Access.WRITE) as users:
-            sessions = RefreshTokenRepository(users.session)
-            row = await sessions.get_by_hash_for_update(digest)
+            row = await RefreshTokenRepository(users.session).get_by_hash(digest)
             if row is not None:
-                await sessions.end_family(row.family)
+                await AuthSessionRepository(users.session).end(row.session_id)
 
     async def logout_everywhere(self, user: User) -> None:
-        """End every session of `user`: refresh tokens, and access tokens issued until now."""
+        """End every session of `user`, with their access and refresh tokens."""
         async with self.open_users(Access.WRITE) as users:
-            await RefreshTokenRepository(users.session).end_all_of(user.id)
-            await users.end_access_tokens(user.id, utcnow())
+            await AuthSessionRepository(users.session).end_all_of(user.id)
 
-    async def user_for_token(self, token: str) -> User:
+    async def authenticate(self, token: str) -> Authenticated:
+        """The user a valid access token of a live session belongs to. One statement: the
+        user and whether the session lives."""
         claims = self.tokens.read(token)
         if claims is None:
             raise AuthenticationError("The access token is invalid or expired")
         async with self.open_users(Access.READ) as users:
-            user = await users.get(claims.user_id)
-        if user is None:
+            found = await users.get_in_session(claims.user_id, claims.session_id, utcnow())
+        if found is None:
             raise AuthenticationError("The access token's user no longer exists")
-        if claims.issued_at < user.password_changed_at.timestamp():
-            raise AuthenticationError("The access token has been ended (logout or password change)")
+        user, session_live = found
+        if not session_live:
+            raise AuthenticationError(
+                "The access token's session has ended (logout, a password change, or a reused "
+                "refresh token)"
+            )
         if not user.is_active:
             raise PermissionDeniedError("This account is inactive")
-        return user
+        return Authenticated(user, claims)
 
     async def _authenticate(self, login: str, password: str) -> tuple[User, str | None]:
         """The user `login` names, if `password` is theirs. Failed attempts are counted per
@@ -183,15 +256,13 @@ class AuthService:
         await self.guard.login_succeeded(account)
         return user, new_hash
 
-    async def _add_refresh_token(
-        self, sessions: RefreshTokenRepository, user_id: int, family: str
-    ) -> str:
+    async def _add_refresh_token(self, users: UserRepository, session: AuthSession) -> str:
         token = new_refresh_token()
         now = utcnow()
-        await sessions.add(
+        await RefreshTokenRepository(users.session).add(
             RefreshToken(
-                user_id=user_id,
-                family=family,
+                user_id=session.user_id,
+                session_id=session.id,
                 token_hash=refresh_token_digest(token),
                 created_at=now,
                 expires_at=now + self.refresh_lifetime,
@@ -199,9 +270,9 @@ class AuthService:
         )
         return token
 
-    def _pair(self, user_id: int, refresh_token: str) -> SessionTokens:
+    def _pair(self, session: AuthSession, refresh_token: str) -> SessionTokens:
         return SessionTokens(
-            access=self.tokens.issue(user_id),
+            access=_access_token(self.tokens, session),
             refresh_token=refresh_token,
             refresh_expires_in=int(self.refresh_lifetime.total_seconds()),
         )
@@ -213,6 +284,10 @@ class AuthService:
             if "@" in login:
                 return await users.get_by_email(login)
             return await users.get_by_username(login)
+
+
+def _access_token(tokens: TokenCodec, session: AuthSession) -> AccessToken:
+    return tokens.issue(session.user_id, session.id, session.authenticated_at.timestamp())
 
 
 def _digest(refresh_token: str) -> str:

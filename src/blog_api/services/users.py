@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from blog_api.db import utcnow
 from blog_api.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from blog_api.listing import Page, Window
 from blog_api.models import User
-from blog_api.repositories import RefreshTokenRepository, UniqueViolation, UserRepository
+from blog_api.repositories import AuthSessionRepository, UniqueViolation, UserRepository
 from blog_api.rules import is_username
 from blog_api.schemas.users import UserCreate, UserUpdate
 from blog_api.security import PasswordHasher
@@ -73,12 +72,21 @@ class UserService:
         return await self.users.followed_among(reader.id, user_ids)
 
     async def update(
-        self, actor: User, user_id: int, data: UserUpdate, *, reauthenticated: bool = False
+        self,
+        actor: User,
+        user_id: int,
+        data: UserUpdate,
+        *,
+        reauthenticated: bool = False,
+        caller_session: str | None = None,
     ) -> User:
-        """Change a user. `actor` is the caller's snapshot from authentication.
+        """Change a user. `actor` is the caller's snapshot from authentication, signed in as
+        `caller_session`.
 
         Changing one's own password or email takes `current_password`, unless the caller has
         proven who they are otherwise (`reauthenticated`: a face with no such field decides).
+        A new password ends every other session of the user, access tokens included: the
+        caller's own goes on when they change their own password.
 
         Every bcrypt happens before the first statement of the transaction, so no connection
         (nor SQLite's write lock) is held while it runs; the target is then locked, and a
@@ -104,8 +112,9 @@ class UserService:
         if not changes:
             return target
         if new_hash is not None:
-            # A new password is what someone does after a leak: every session ends with it.
-            await RefreshTokenRepository(self.users.session).end_all_of(user_id)
+            # A new password is what someone does after a leak: the other sessions end.
+            keep = caller_session if actor.id == user_id else None
+            await AuthSessionRepository(self.users.session).end_all_of(user_id, keep=keep)
         try:
             return await self.users.update(target, changes)
         except UniqueViolation:
@@ -144,7 +153,6 @@ class UserService:
         }
         if new_hash is not None:
             changes["hashed_password"] = new_hash
-            changes["password_changed_at"] = utcnow()  # ends the access tokens issued before
         return changes
 
     async def delete(self, actor: User, user_id: int) -> None:

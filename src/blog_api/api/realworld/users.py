@@ -7,10 +7,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request, status
 
-from blog_api.api.deps import AuthServiceDep, RateLimiterDep, UserServiceDep, client_address
+from blog_api.api.deps import (
+    NO_STORE,
+    AuthServiceDep,
+    RateLimiterDep,
+    SessionServiceDep,
+    UserServiceDep,
+    client_address,
+)
 from blog_api.api.realworld.convert import empty_is_null, native, refuse_blank, user_body
 from blog_api.api.realworld.deps import CurrentCaller
-from blog_api.api.realworld.errors import INVALID, RealWorldError, RealWorldRoute, error
+from blog_api.api.realworld.errors import INVALID, TAKEN, RealWorldError, RealWorldRoute, error
 from blog_api.api.realworld.openapi import responses
 from blog_api.api.realworld.schemas import (
     LoginUserRequest,
@@ -18,21 +25,18 @@ from blog_api.api.realworld.schemas import (
     UpdateUserRequest,
     UserResponse,
 )
-from blog_api.errors import AuthenticationError
+from blog_api.errors import AuthenticationError, ConflictError
 from blog_api.schemas.users import UserCreate, UserUpdate
-from blog_api.security import TokenCodec
 
-router = APIRouter(route_class=RealWorldRoute, tags=["User and Authentication"])
+# Every answer here carries a token and the user's email: never kept by a cache.
+router = APIRouter(
+    route_class=RealWorldRoute, tags=["User and Authentication"], dependencies=[NO_STORE]
+)
 
 # RealWorld has no current-password field: an email or password change is accepted only with a
 # token from a login (or registration, or an earlier change) this recent (API.md).
 RECENT_LOGIN = timedelta(minutes=10)
 REQUIRED_ON_UPDATE = ("email", "username", "password")
-
-
-def _codec(request: Request) -> TokenCodec:
-    codec: TokenCodec = request.app.state.token_codec
-    return codec
 
 
 @router.post(
@@ -52,11 +56,10 @@ async def login(
     refuse_blank({"email": credentials.email, "password": credentials.password})
     await limiter.login_from(client_address(request))
     try:
-        token = await auth.login(credentials.email, credentials.password)
+        signed_in = await auth.login(credentials.email, credentials.password)
     except AuthenticationError:
         raise error(401, "credentials", INVALID) from None
-    user = await auth.user_for_token(token.token)
-    return {"user": user_body(user, token.token)}
+    return {"user": user_body(signed_in.user, signed_in.access.token)}
 
 
 @router.post(
@@ -68,9 +71,14 @@ async def login(
     responses=responses(409, 422),
 )
 async def register(
-    body: NewUserRequest, users: UserServiceDep, limiter: RateLimiterDep, request: Request
+    body: NewUserRequest,
+    users: UserServiceDep,
+    sessions: SessionServiceDep,
+    limiter: RateLimiterDep,
+    request: Request,
 ) -> dict[str, Any]:
-    """The same limit as /api/v1's registration (per client address)."""
+    """The same limit as /api/v1's registration (per client address). The new user is signed
+    in: the answer's token starts a session, in the same transaction as the account."""
     new = body.user
     refuse_blank({"username": new.username, "email": new.email, "password": new.password})
     await limiter.registration(client_address(request))
@@ -78,7 +86,7 @@ async def register(
         UserCreate, {"email": new.email, "username": new.username, "password": new.password}
     )
     user = await users.register(data)
-    return {"user": user_body(user, _codec(request).issue(user.id).token)}
+    return {"user": user_body(user, (await sessions.sign_in(user.id)).token)}
 
 
 @router.get(
@@ -99,17 +107,18 @@ async def current_user(caller: CurrentCaller) -> dict[str, Any]:
     summary="Update current user",
     description="Updated user information for current user",
     response_model=UserResponse,
-    responses=responses(401, 409, 422),
+    responses=responses(401, 422),
 )
 async def update_current_user(
     body: UpdateUserRequest,
     caller: CurrentCaller,
     users: UserServiceDep,
+    sessions: SessionServiceDep,
     limiter: RateLimiterDep,
-    request: Request,
 ) -> dict[str, Any]:
-    """A partial update. The answer carries a fresh token, which works at once (also after a
-    password change, which ends the sessions of every older token)."""
+    """A partial update. The answer carries a fresh token of the caller's session, which goes
+    on after a password change (the user's other sessions end). A taken email or username is
+    a 422 here (the spec lists no 409 for this operation)."""
     update = body.user
     sent = update.model_dump(include=update.model_fields_set)
     refuse_blank({name: sent[name] for name in REQUIRED_ON_UPDATE if name in sent})
@@ -118,7 +127,7 @@ async def update_current_user(
             sent[name] = empty_is_null(sent[name])
     me = caller.user
     changes_email = "email" in sent and sent["email"].strip().lower() != me.email
-    if ("password" in sent or changes_email) and not _recent(caller.issued_at):
+    if ("password" in sent or changes_email) and not _recent(caller.claims.authenticated_at):
         raise RealWorldError(
             401,
             {"token": ["is too old to change the email or password: log in again"]},
@@ -127,9 +136,16 @@ async def update_current_user(
     data = native(UserUpdate, sent)
     if "password" in sent or "email" in sent:
         await limiter.password_change(me.id)  # as on /api/v1
-    user = await users.update(me, me.id, data, reauthenticated=True)
-    return {"user": user_body(user, _codec(request).issue(user.id).token)}
+    try:
+        user = await users.update(
+            me, me.id, data, reauthenticated=True, caller_session=caller.claims.session_id
+        )
+    except ConflictError as exc:
+        raise error(422, exc.field or "user", TAKEN if exc.field else exc.detail) from None
+    return {"user": user_body(user, sessions.reissue(caller.claims).token)}
 
 
-def _recent(issued_at: datetime) -> bool:
-    return datetime.now(UTC) - issued_at <= RECENT_LOGIN
+def _recent(authenticated_at: float) -> bool:
+    """Whether the session's sign-in with the password is recent (its `auth_time`: a token
+    handed out later by an update keeps it)."""
+    return datetime.now(UTC).timestamp() - authenticated_at <= RECENT_LOGIN.total_seconds()

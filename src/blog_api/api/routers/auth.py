@@ -7,7 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Cookie, Depends, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from blog_api.api.deps import AuthServiceDep, CurrentUser, RateLimiterDep, client_address
+from blog_api.api.deps import (
+    NO_STORE,
+    AuthServiceDep,
+    CurrentUser,
+    RateLimiterDep,
+    client_address,
+)
 from blog_api.api.openapi import problem_responses
 from blog_api.errors import AuthenticationError
 from blog_api.schemas.auth import RefreshRequest, TokenPair
@@ -19,7 +25,8 @@ REFRESH_COOKIE = "refresh_token"
 # Where the browser sends the refresh cookie: the auth endpoints, and nothing else.
 REFRESH_COOKIE_PATH = "/api/v1" + AUTH_PREFIX
 
-router = APIRouter(prefix=AUTH_PREFIX, tags=["auth"])
+# Token answers are never cached (RFC 6749, 5.1).
+router = APIRouter(prefix=AUTH_PREFIX, tags=["auth"], dependencies=[NO_STORE])
 
 CookieMode = Annotated[
     bool,
@@ -40,13 +47,7 @@ RefreshCookie = Annotated[
 RefreshBody = Annotated[RefreshRequest | None, Body()]
 
 
-def _no_store(response: Response) -> None:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-
-
 def _answer(tokens: SessionTokens, response: Response, *, cookie: bool) -> TokenPair:
-    _no_store(response)
     if cookie:
         response.set_cookie(
             REFRESH_COOKIE,
@@ -120,7 +121,7 @@ async def refresh(
 @router.post(
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="End the session of a refresh token",
+    summary="End the session of a refresh token, its access tokens included",
     responses=problem_responses(422),
 )
 async def logout(
@@ -132,7 +133,6 @@ async def logout(
     token, _ = _sent_token(data, refresh_cookie)
     if token is not None:  # without one there is no session to end: nothing to do
         await auth.logout(token)
-    _no_store(response)
     _forget_cookie(response)
 
 
@@ -144,5 +144,4 @@ async def logout(
 )
 async def logout_all(me: CurrentUser, auth: AuthServiceDep, response: Response) -> None:
     await auth.logout_everywhere(me)
-    _no_store(response)
     _forget_cookie(response)

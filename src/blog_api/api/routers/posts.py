@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from blog_api.api.deps import CurrentUser, OptionalUser, PostIdPath, PostServiceDep
+from blog_api.api.deps import NO_STORE, CurrentUser, OptionalUser, PostIdPath, PostServiceDep
 from blog_api.api.openapi import problem_responses
 from blog_api.api.pagination import ListWindowDep
 from blog_api.schemas.common import Page
@@ -104,6 +104,7 @@ async def delete_post(post_id: PostIdPath, me: CurrentUser, posts: PostServiceDe
 @router.get(
     "/users/me/posts",
     response_model=Page[PostSummary],
+    dependencies=[NO_STORE],
     summary="Your posts, drafts included, newest first, by page or by cursor",
     responses=problem_responses(401, 403, 422),
 )

@@ -5,6 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response, status
 
 from blog_api.api.deps import (
+    NO_STORE,
+    CallerSession,
     CurrentUser,
     OptionalUser,
     RateLimiterDep,
@@ -25,6 +27,7 @@ router = APIRouter(prefix="/users", tags=["users"])
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=UserPrivate,
+    dependencies=[NO_STORE],
     summary="Register",
     responses=problem_responses(409, 422, 429),
 )
@@ -54,6 +57,7 @@ async def list_users(users: UserServiceDep, window: ListWindowDep) -> Page[UserP
 @router.get(
     "/me",
     response_model=UserPrivate,
+    dependencies=[NO_STORE],
     summary="Your account, email included",
     responses=problem_responses(401, 403),
 )
@@ -70,14 +74,21 @@ async def _limit_password_checks(limiter: RateLimiterDep, user_id: int, data: Us
 @router.patch(
     "/me",
     response_model=UserPrivate,
+    dependencies=[NO_STORE],
     summary="Change your account (current_password to change the email or the password)",
+    description="A new password ends every other session of yours, access tokens included; "
+    "the session that made the change goes on.",
     responses=problem_responses(401, 403, 409, 422, 429),
 )
 async def update_me(
-    data: UserUpdate, me: CurrentUser, users: UserServiceDep, limiter: RateLimiterDep
+    data: UserUpdate,
+    me: CurrentUser,
+    session: CallerSession,
+    users: UserServiceDep,
+    limiter: RateLimiterDep,
 ) -> User:
     await _limit_password_checks(limiter, me.id, data)
-    return await users.update(me, me.id, data)
+    return await users.update(me, me.id, data, caller_session=session)
 
 
 @router.delete(
@@ -115,18 +126,22 @@ async def get_user(user_id: UserIdPath, viewer: OptionalUser, users: UserService
 @router.patch(
     "/{user_id}",
     response_model=UserPrivate,
+    dependencies=[NO_STORE],
     summary="Change a user (themself, or anyone for a superuser)",
+    description="A new password ends the user's sessions, access tokens included, but the "
+    "caller's own when they change their own password.",
     responses=problem_responses(401, 403, 404, 409, 422, 429),
 )
 async def update_user(
     user_id: UserIdPath,
     data: UserUpdate,
     me: CurrentUser,
+    session: CallerSession,
     users: UserServiceDep,
     limiter: RateLimiterDep,
 ) -> User:
     await _limit_password_checks(limiter, user_id, data)
-    return await users.update(me, user_id, data)
+    return await users.update(me, user_id, data, caller_session=session)
 
 
 @router.delete(
