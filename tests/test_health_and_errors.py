@@ -9,6 +9,16 @@ from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr
 
 from blog_api.config import Settings
+from blog_api.errors import (
+    AuthenticationError,
+    ConflictError,
+    DomainError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServiceBusyError,
+)
 from blog_api.main import create_app
 
 PROBLEM = "application/problem+json"
@@ -200,3 +210,40 @@ def test_database_urls_map_to_async_drivers(given: str, expected: str) -> None:
 def test_unsupported_database_url_is_refused() -> None:
     with pytest.raises(ValueError, match="Unsupported"):
         Settings(_env_file=None, environment="test", database_url="mysql://u@h/db")
+
+
+class _NewKindOfError(DomainError):
+    """A domain error added later, with no status of its own."""
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (NotFoundError("gone"), 404),
+        (ConflictError("taken"), 409),
+        (PermissionDeniedError("no"), 403),
+        (AuthenticationError("who?"), 401),
+        (InvalidInputError("bad", loc=("body", "x")), 422),
+        (RateLimitedError("slow down", retry_after=3), 429),
+        (ServiceBusyError("busy"), 503),
+        (_NewKindOfError("odd"), 400),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else str(value),
+)
+async def test_every_domain_error_is_a_problem_with_its_own_status(
+    settings: Settings, error: DomainError, status: int
+) -> None:
+    """Each error class says its status, so one added later is never a 500 for want of a
+    mapping."""
+    app = create_app(settings)
+
+    @app.get("/raises")
+    async def raises() -> None:
+        raise error
+
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
+        response = await client.get("/raises")
+    await app.state.engine.dispose()
+    assert response.status_code == status
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["detail"].endswith(error.detail)

@@ -12,26 +12,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from blog_api.errors import (
-    AuthenticationError,
-    ConflictError,
     DomainError,
     InvalidInputError,
-    NotFoundError,
-    PermissionDeniedError,
     RateLimitedError,
-    ServiceBusyError,
 )
 
 PROBLEM_JSON = "application/problem+json"
 
-_STATUS_OF: dict[type[DomainError], int] = {
-    NotFoundError: 404,
-    ConflictError: 409,
-    PermissionDeniedError: 403,
-    AuthenticationError: 401,
-    RateLimitedError: 429,
-    ServiceBusyError: 503,
-}
 _HEADERS: dict[int, dict[str, str]] = {
     401: {"WWW-Authenticate": "Bearer"},
     503: {"Retry-After": "1"},
@@ -69,7 +56,7 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
         return validation_problem(
             [{"loc": list(exc.loc), "msg": exc.detail, "type": "value_error"}]
         )
-    status = next(code for cls, code in _STATUS_OF.items() if isinstance(exc, cls))
+    status = exc.status
     headers = _HEADERS.get(status)
     if isinstance(exc, RateLimitedError):
         headers = {"Retry-After": str(exc.retry_after)}

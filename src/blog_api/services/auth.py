@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from blog_api.db import Access, utcnow
-from blog_api.errors import AuthenticationError, PermissionDeniedError
+from blog_api.errors import CALLER_GONE, AuthenticationError, PermissionDeniedError
 from blog_api.models import AuthSession, RefreshToken, User
 from blog_api.repositories import AuthSessionRepository, RefreshTokenRepository, UserRepository
 from blog_api.security import (
@@ -227,7 +227,7 @@ class AuthService:
         async with self.open_users(Access.READ) as users:
             found = await users.get_in_session(claims.user_id, claims.session_id, utcnow())
         if found is None:
-            raise AuthenticationError("The access token's user no longer exists")
+            raise AuthenticationError(CALLER_GONE)
         user, session_live = found
         if not session_live:
             raise AuthenticationError(

@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from blog_api.db import utcnow
-from blog_api.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from blog_api.errors import NotFoundError, PermissionDeniedError
 from blog_api.listing import Page, Window
 from blog_api.models import Comment, User
 from blog_api.repositories import CommentRepository, MissingReference, PostRepository
 from blog_api.repositories.comments import written_item
 from blog_api.repositories.posts import PostAccess
 from blog_api.schemas.comments import CommentCreate, CommentUpdate
-from blog_api.services.visibility import visible_post
+from blog_api.services.visibility import vanished, visible_post
 
 
 class CommentService:
@@ -54,10 +54,8 @@ class CommentService:
         try:
             comment = await self.comments.create(post_id, author.id, data.body)
         except MissingReference:
-            # The post, or the caller's account, was deleted since it was read.
-            if await self.posts.get_access(post_id) is None:
-                raise NotFoundError(f"Post {post_id} not found") from None
-            raise AuthenticationError("The access token's user no longer exists") from None
+            exists = await self.posts.get_access(post_id) is not None
+            raise vanished(exists, f"Post {post_id} not found") from None
         return written_item(comment, author)
 
     async def update(

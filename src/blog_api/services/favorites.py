@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from blog_api.errors import AuthenticationError, NotFoundError
 from blog_api.models import User
 from blog_api.repositories import FavoriteRepository, MissingReference, PostRepository
 from blog_api.repositories.posts import PostRow
 from blog_api.services.posts import PostService
-from blog_api.services.visibility import visible_post
+from blog_api.services.visibility import vanished, visible_post
 
 
 class FavoriteService:
@@ -24,8 +23,8 @@ class FavoriteService:
         try:
             await self.favorites.favorite(user.id, post_id)
         except MissingReference:
-            # The post, or the caller's account, was deleted since it was read.
-            await self._gone(user, post_id)
+            exists = await self.posts.get_access(post_id) is not None
+            raise vanished(exists, f"Post {post_id} not found") from None
         return await self.post_service.get(user, post_id)
 
     async def unfavorite(self, user: User, post_id: int) -> PostRow:
@@ -33,8 +32,3 @@ class FavoriteService:
         visible_post(user, await self.posts.get_access(post_id), post_id)
         await self.favorites.unfavorite(user.id, post_id)
         return await self.post_service.get(user, post_id)
-
-    async def _gone(self, user: User, post_id: int) -> None:
-        if await self.posts.get_access(post_id) is None:
-            raise NotFoundError(f"Post {post_id} not found")
-        raise AuthenticationError("The access token's user no longer exists")

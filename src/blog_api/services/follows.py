@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from blog_api.errors import AuthenticationError, InvalidInputError, NotFoundError
+from blog_api.errors import InvalidInputError, NotFoundError
 from blog_api.listing import Page, Window
 from blog_api.models import User
 from blog_api.repositories import FollowRepository, MissingReference, UserRepository
 from blog_api.services.users import UserService
+from blog_api.services.visibility import vanished
 
 
 class FollowService:
@@ -26,10 +27,8 @@ class FollowService:
         try:
             await self.follows.follow(follower.id, user_id)
         except MissingReference:
-            # The followed user, or the caller's account, does not exist (any more).
-            if not await self.users.exists(user_id):
-                raise NotFoundError(f"User {user_id} not found") from None
-            raise AuthenticationError("The access token's user no longer exists") from None
+            exists = await self.users.exists(user_id)
+            raise vanished(exists, f"User {user_id} not found") from None
         return await self.user_service.profile(follower, user_id)
 
     async def followers(self, user_id: int, window: Window) -> Page[Any]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from blog_api.db import utcnow
 from blog_api.errors import (
+    CALLER_GONE,
     AuthenticationError,
     ConflictError,
     NotFoundError,
@@ -57,7 +58,7 @@ class PostService:
             except UniqueViolation:
                 continue
             except MissingReference:
-                raise AuthenticationError("The access token's user no longer exists") from None
+                raise AuthenticationError(CALLER_GONE) from None
             return await self._read(author, post.id)
         # Only a flood of posts with one title can get here: a 503 the client may retry.
         raise ServiceBusyError("No free slug for this title right now; try again")

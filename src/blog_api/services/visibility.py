@@ -6,7 +6,7 @@ but its author and superusers.
 
 from __future__ import annotations
 
-from blog_api.errors import NotFoundError
+from blog_api.errors import CALLER_GONE, AuthenticationError, DomainError, NotFoundError
 from blog_api.models import User
 from blog_api.repositories.posts import PostAccess
 
@@ -22,3 +22,10 @@ def visible_post(viewer: User | None, post: PostAccess | None, post_id: int) -> 
     if post is None or not may_see_post(viewer, published=post.published, author_id=post.author_id):
         raise NotFoundError(f"Post {post_id} not found")
     return post
+
+
+def vanished(target_exists: bool, not_found: str) -> DomainError:
+    """The answer to a write the database refused because a row it refers to was deleted
+    meanwhile (a foreign key, `MissingReference`): 404 (`not_found`) when the target is gone,
+    else it was the caller's own account (401)."""
+    return AuthenticationError(CALLER_GONE) if target_exists else NotFoundError(not_found)
