@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import aiosqlite
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
@@ -218,3 +219,55 @@ async def test_a_unit_cancelled_mid_statement_leaves_no_transaction_behind(
         async with transaction(factory, Access.READ) as session:
             bios = set((await session.scalars(select(User.bio))).all())
         assert bios == {"second"}  # the cancelled unit's change is gone, the next one is in
+
+
+def test_the_sqlite_adapter_still_fits_the_internals_it_was_written_for() -> None:
+    """sqlite_driver.py leans on private parts of SQLAlchemy's aiosqlite adapter and of
+    aiosqlite (pinned in pyproject.toml to the versions it was written for). When an upgrade
+    moves them, this fails with what moved, before anything subtler breaks."""
+    import inspect
+
+    import aiosqlite
+    from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_cursor
+    from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
+
+    cursor_slots = set(AsyncAdapt_dbapi_cursor.__slots__)
+    for name in ("_adapt_connection", "_connection", "_cursor", "_soft_closed_memoized", "_rows"):
+        assert name in cursor_slots, f"SQLAlchemy's async cursor has no {name} any more"
+    for name in ("_execute_async", "_executemany_async", "_async_soft_close"):
+        assert inspect.iscoroutinefunction(getattr(AsyncAdapt_dbapi_cursor, name)), name
+    assert "_execute_mutex" in AsyncAdapt_aiosqlite_connection.__slots__ or any(
+        "_execute_mutex" in getattr(cls, "__slots__", ())
+        for cls in AsyncAdapt_aiosqlite_connection.__mro__
+    ), "SQLAlchemy's async connection has no _execute_mutex any more"
+    assert AsyncAdapt_aiosqlite_connection._cursor_cls is not None
+    assert inspect.iscoroutinefunction(aiosqlite.Connection._execute), (
+        "aiosqlite.Connection._execute (run a function on the driver's thread) moved"
+    )
+    assert list(inspect.signature(aiosqlite.Connection._execute).parameters) == [
+        "self",
+        "fn",
+        "args",
+        "kwargs",
+    ]
+    assert isinstance(inspect.getattr_static(aiosqlite.Connection, "_conn"), property), (
+        "aiosqlite.Connection keeps its sqlite3 connection elsewhere than _conn"
+    )
+
+
+async def test_the_sqlite_adapter_runs_a_statement_on_the_driver_thread_in_one_trip(
+    engine: AsyncEngine, is_sqlite: bool
+) -> None:
+    """The adapter's path through those internals works end to end: a read answers its rows,
+    a write its rowcount, through sqlite_driver.OneTripCursor."""
+    if not is_sqlite:
+        pytest.skip("the adapter is SQLite's")
+    from blog_api.sqlite_driver import OneTripCursor
+
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        assert isinstance(raw.driver_connection, aiosqlite.Connection)
+        assert raw.dbapi_connection is not None
+        assert isinstance(raw.dbapi_connection.cursor(), OneTripCursor)
+        result = await conn.exec_driver_sql("SELECT 1, 'two' UNION ALL SELECT 3, 'four'")
+        assert [tuple(row) for row in result.all()] == [(1, "two"), (3, "four")]

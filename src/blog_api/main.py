@@ -58,10 +58,9 @@ def tune_garbage_collector() -> None:
 
     Everything alive once the app has started (modules, routes, validators, the engine) lives
     as long as the process: `gc.freeze()` moves it out of the collector's sight, so that a
-    full collection no longer walks some 140,000 objects (about 70 ms each time on the bench
-    machine). A request leaves few reference cycles behind, so the youngest generation is
-    collected every 10,000 allocations instead of 700. Together they cut a one-post request's
-    CPU by about a third (bench/RESULTS.md).
+    full collection no longer walks all of it. A request leaves few reference cycles behind,
+    so the youngest generation is collected every 10,000 allocations instead of 700. What
+    that buys is measured in bench/RESULTS.md.
     """
     gc.collect()
     gc.freeze()
@@ -128,8 +127,8 @@ def create_app(settings: Settings) -> FastAPI:
     document_api(app)
     app.include_router(health.router)
     # Any token sent is checked, also where none is needed: a bad one is a 401 everywhere.
-    # A request is matched against the routes in this order, one by one (about 14 Python
-    # calls a route): the reads of posts, most of a blog's traffic, come first.
+    # A request is matched against the routes in this order, one by one: the reads of posts,
+    # most of a blog's traffic, come first (bench/RESULTS.md has what the order saves).
     for module in (posts, comments, favorites, feed, tags, users, follows):
         app.include_router(
             module.router, prefix=API_PREFIX, dependencies=[Depends(get_optional_user)]

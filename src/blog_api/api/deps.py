@@ -90,9 +90,9 @@ HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
 
 
 # Services: one dependency each, built with their repositories on the request's session.
-# Repositories hold nothing but the session, so a service makes its own; FastAPI solves every
-# sub-dependency again on each use, cached or not, and a dependency per repository cost a
-# third of the dependency solving of a read.
+# Repositories hold nothing but the session, so a service makes its own: FastAPI solves every
+# sub-dependency again on each use, cached or not, so each dependency layer costs every
+# request that uses it.
 async def get_user_service(session: SessionDep, hasher: HasherDep) -> UserService:
     return UserService(UserRepository(session), hasher)
 

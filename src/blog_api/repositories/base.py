@@ -1,21 +1,19 @@
-"""What every repository shares: get by id, a paged list with an exact count, add, delete."""
+"""What every repository shares: get by id, add and update inside a SAVEPOINT, delete."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Executable, Result, Select, func, select
+from sqlalchemy import Executable, Result
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 
 from blog_api.db import Base
+from blog_api.listing import AnySelect
 
 ModelT = TypeVar("ModelT", bound=Base)
-# A SELECT of any columns (SQLAlchemy 2.1 types Select by its column types).
-AnySelect = Select[*tuple[Any, ...]]
 
 
 class UniqueViolation(Exception):  # noqa: N818 (named after the SQL error it stands for)
@@ -46,33 +44,6 @@ class BaseRepository(Generic[ModelT]):
         hold the whole database already), and read afresh: racing changes then queue, and the
         one that comes second sees what the first did (a deleted row is None)."""
         return await self.session.get(self.model, id_, with_for_update=True, populate_existing=True)
-
-    async def paginate(
-        self,
-        stmt: AnySelect,
-        *,
-        page: int,
-        per_page: int,
-        total: int | None = None,
-        options: Sequence[ORMOption] = (),
-    ) -> tuple[Sequence[Any], int]:
-        """One page of entities from `stmt` (already ordered) and the exact total.
-
-        The total is counted over the same filters unless the caller already knows it (a count
-        the database keeps). `options` (eager loads) apply to the page only.
-        """
-        if total is None:
-            total = await self.count(stmt)
-        if _past_the_end(page, per_page, total):
-            return [], total
-        page_stmt = _page_of(stmt, page, per_page).options(*options)
-        return (await self.session.scalars(page_stmt)).all(), total
-
-    async def count(self, stmt: AnySelect) -> int:
-        """How many rows `stmt` selects: counted over it, without its ORDER BY, as a subquery."""
-        count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
-        total: int = (await self.session.execute(count_stmt)).scalar_one()
-        return total
 
     async def add(self, obj: ModelT) -> ModelT:
         """Insert `obj` inside a SAVEPOINT, so a unique violation leaves the transaction usable."""
@@ -120,15 +91,6 @@ class BaseRepository(Generic[ModelT]):
     async def delete(self, obj: ModelT) -> None:
         await self.session.delete(obj)
         await self.session.flush()
-
-
-def _past_the_end(page: int, per_page: int, total: int) -> bool:
-    """A page past the end skips the row query, so an absurd `page` never becomes an OFFSET."""
-    return (page - 1) * per_page >= total
-
-
-def _page_of(stmt: AnySelect, page: int, per_page: int) -> AnySelect:
-    return stmt.limit(per_page).offset((page - 1) * per_page)
 
 
 def _integrity_error(exc: IntegrityError) -> Exception:

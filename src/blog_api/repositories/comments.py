@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import Integer, Row, bindparam, delete, select
 
-from blog_api.listing import INT, TIME, CommentSort, Listing, Page, Window, asc
+from blog_api.listing import INT, TIME, AnySelect, CommentSort, Listing, Page, Window, asc
 from blog_api.models import Comment, Counter, Post, User
-from blog_api.repositories.base import AnySelect, BaseRepository
+from blog_api.repositories.base import BaseRepository
 from blog_api.repositories.counters import counter_value
 from blog_api.repositories.posts import PostAccess
 

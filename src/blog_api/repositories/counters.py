@@ -8,7 +8,6 @@ over a handful of rows); `CounterRepository.fold` keeps that handful small.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 
 from sqlalchemy import (
     ScalarSelect,
@@ -52,23 +51,6 @@ def counter_totals(name: Counter) -> Subquery:
 
 class CounterRepository(BaseRepository[CounterDelta]):
     model = CounterDelta
-
-    async def value(self, name: Counter, key: int = 0) -> int:
-        return int(await self.session.scalar(select(counter_value(name, key))) or 0)
-
-    async def values(self, name: Counter, keys: Iterable[int]) -> dict[int, int]:
-        """The counter at each of `keys` (0 for those without rows)."""
-        wanted = list(keys)
-        found = dict(
-            (
-                await self.session.execute(
-                    select(CounterDelta.key, func.sum(CounterDelta.delta))
-                    .where(CounterDelta.name == name.value, CounterDelta.key.in_(wanted))
-                    .group_by(CounterDelta.key)
-                )
-            ).all()
-        )
-        return {key: int(found.get(key, 0)) for key in wanted}
 
     async def fold(self, batch: int = FOLD_BATCH) -> int:
         """Replace the rows of up to `batch` counters that have pending changes by one row each
