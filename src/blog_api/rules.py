@@ -13,16 +13,22 @@ import unicodedata
 # --- Text any column may hold
 
 
-def storable(value: str) -> str:
-    """Refuse what no database column should hold: NUL characters (PostgreSQL cannot store
-    them) and lone UTF-16 surrogates (JSON's "\\ud800" allows them; UTF-8 does not)."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+def unicode_text(value: str) -> str:
+    """Refuse lone UTF-16 surrogates (JSON's "\\ud800" allows them; UTF-8 does not): they are
+    no text."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError("must be valid Unicode text (no lone surrogates)") from None
     return value
+
+
+def storable(value: str) -> str:
+    """Refuse what no database column should hold: NUL characters (PostgreSQL cannot store
+    them) and lone surrogates (`unicode_text`)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return unicode_text(value)
 
 
 # --- Usernames: 3-32 ASCII letters, digits, '_', '.', '-'; unique ignoring case
@@ -47,11 +53,20 @@ PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_BYTES = 72
 
 
+def hashable(secret: str) -> bool:
+    """Whether bcrypt can take `secret` whole: valid Unicode, no NUL, at most 72 bytes."""
+    try:
+        storable(secret)
+    except ValueError:
+        return False
+    return len(secret.encode("utf-8")) <= PASSWORD_MAX_BYTES
+
+
 def check_password(value: str) -> str:
     storable(value)  # bcrypt cannot take a NUL either
     if len(value) < PASSWORD_MIN_LENGTH:
         raise ValueError(f"Password must have at least {PASSWORD_MIN_LENGTH} characters")
-    if len(value.encode("utf-8")) > PASSWORD_MAX_BYTES:
+    if not hashable(value):
         raise ValueError(f"Password must be at most {PASSWORD_MAX_BYTES} bytes in UTF-8")
     return value
 

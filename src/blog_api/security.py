@@ -17,22 +17,10 @@ import jwt
 from passlib.context import CryptContext
 
 from blog_api.models import MAX_ID
+from blog_api.rules import hashable
 
 JWT_ALGORITHM = "HS256"
 T = TypeVar("T")
-
-
-# bcrypt reads at most 72 bytes of a secret and cannot take a NUL byte.
-BCRYPT_MAX_BYTES = 72
-
-
-def hashable(secret: str) -> bool:
-    """Whether bcrypt can take `secret` whole (the schemas refuse any other new password)."""
-    try:
-        encoded = secret.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate, as JSON's "\ud800" allows
-        return False
-    return b"\x00" not in encoded and len(encoded) <= BCRYPT_MAX_BYTES
 
 
 def usable_cpus() -> int:

@@ -68,14 +68,17 @@ class BaseRepository(Generic[ModelT]):
             raise _integrity_error(exc) from exc
         return obj
 
+    def insert(self, table: Any) -> Any:
+        """This database's own INSERT for `table`, which has `on_conflict_do_nothing()`."""
+        dialect = self.session.get_bind().dialect.name
+        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
     async def insert_ignoring_duplicates(self, values: dict[str, Any]) -> bool:
         """Insert one row unless one with the same key exists (`INSERT ... ON CONFLICT DO
         NOTHING`): racing inserts of one row all succeed and leave one. Inside a SAVEPOINT,
         like `add`; a reference to a row deleted meanwhile is a `MissingReference`. True when
         this call inserted the row."""
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(self.model).values(values).on_conflict_do_nothing()
+        stmt = self.insert(self.model).values(values).on_conflict_do_nothing()
         result = await self.execute_guarded(stmt)
         return bool(getattr(result, "rowcount", 0))
 

@@ -7,7 +7,6 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from blog_api.listing import INT, TEXT, AnySelect, Listing, Page, TagSort, Window, asc, desc
 from blog_api.models import Counter, Tag
@@ -28,9 +27,7 @@ class TagRepository(BaseRepository[Tag]):
         if not names:
             return []
         ordered = sorted(set(names))
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(Tag).values([{"name": n} for n in ordered]).on_conflict_do_nothing()
+        stmt = self.insert(Tag).values([{"name": n} for n in ordered]).on_conflict_do_nothing()
         await self.session.execute(stmt)
         found = await self.session.scalars(select(Tag).where(Tag.name.in_(ordered)))
         return sorted(found, key=lambda tag: tag.name)

@@ -28,6 +28,7 @@ from blog_api.rules import (
     USERNAME_MIN_LENGTH,
     check_image_url,
     check_password,
+    unicode_text,
 )
 from blog_api.schemas.common import Text, not_nullable
 
@@ -60,15 +61,6 @@ ImageUrl = Annotated[
     ),
     AfterValidator(check_image_url),
 ]
-
-
-def _unicode(value: str) -> str:
-    """Refuse lone surrogates (JSON's "\\ud800"), which are no text."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
-    return value
 
 
 def _any_case(word: str) -> str:
@@ -119,7 +111,9 @@ class UserUpdate(BaseModel):
     bio: Bio | None = None
     image: ImageUrl | None = Field(None, description="An http(s) URL; null removes the image")
     # Checked, never stored: any text (a wrong one is a 403), but text it must be.
-    current_password: Annotated[str, AfterValidator(_unicode)] | None = Field(None, max_length=1024)
+    current_password: Annotated[str, AfterValidator(unicode_text)] | None = Field(
+        None, max_length=1024
+    )
     is_active: StrictBool | None = Field(None, description="Superusers only")
 
     @model_validator(mode="before")

@@ -26,7 +26,7 @@ from blog_api.repositories.posts import POSTS, PostRow
 from blog_api.rules import excerpt, is_tag_name, is_username
 from blog_api.schemas.posts import PostCreate, PostUpdate
 from blog_api.services.slugs import is_slug, slugify, with_random_suffix
-from blog_api.services.visibility import may_see_post
+from blog_api.services.visibility import may_see_post, viewer_id
 
 SLUG_ATTEMPTS = 8
 
@@ -65,10 +65,12 @@ class PostService:
 
     async def get(self, viewer: User | None, post_id: int) -> PostRow:
         """The post as `viewer` sees it (their `favorited` flag included), or 404."""
-        return self._visible(viewer, await self.posts.read(_id(viewer), post_id=post_id), post_id)
+        return self._visible(
+            viewer, await self.posts.read(viewer_id(viewer), post_id=post_id), post_id
+        )
 
     async def get_by_slug(self, viewer: User | None, slug: str) -> PostRow:
-        post = await self.posts.read(_id(viewer), slug=slug) if is_slug(slug) else None
+        post = await self.posts.read(viewer_id(viewer), slug=slug) if is_slug(slug) else None
         return self._visible(viewer, post, repr(slug[:100]))
 
     async def update(self, actor: User, post_id: int, data: PostUpdate) -> PostRow:
@@ -122,7 +124,7 @@ class PostService:
         filters = PostFilter(
             author_username=author, tag=tag, q=q or None, favorited_by=favorited_by
         )
-        return await self.posts.list_summaries(filters, sort, window, viewer_id=_id(viewer))
+        return await self.posts.list_summaries(filters, sort, window, viewer_id=viewer_id(viewer))
 
     async def list_feed(self, reader: User, window: Window) -> Page[PostRow]:
         """Published posts by the users `reader` follows, most recently published first."""
@@ -162,7 +164,3 @@ class PostService:
         if not (actor.is_superuser or actor.id == post.author_id):
             raise PermissionDeniedError("Only the author or a superuser may change this post")
         return post
-
-
-def _id(viewer: User | None) -> int | None:
-    return None if viewer is None else viewer.id

@@ -12,6 +12,7 @@ from blog_api.repositories import AuthSessionRepository, UniqueViolation, UserRe
 from blog_api.rules import is_username
 from blog_api.schemas.users import UserCreate, UserUpdate
 from blog_api.security import PasswordHasher
+from blog_api.services.visibility import viewer_id
 
 _SET_AS_SENT = ("is_active", "bio", "image")
 _SET_WHEN_CHANGED = ("username", "email")
@@ -49,7 +50,7 @@ class UserService:
 
     async def profile(self, viewer: User | None, user_id: int) -> Any:
         """The Profile of a user as `viewer` sees it (`following` theirs), or 404."""
-        row = await self.users.profile(_id(viewer), user_id=user_id)
+        row = await self.users.profile(viewer_id(viewer), user_id=user_id)
         if row is None:
             raise NotFoundError(f"User {user_id} not found")
         return row
@@ -57,7 +58,7 @@ class UserService:
     async def profile_by_username(self, viewer: User | None, username: str) -> Any:
         """As `profile`, by username (ignoring case)."""
         row = (
-            await self.users.profile(_id(viewer), username=username)
+            await self.users.profile(viewer_id(viewer), username=username)
             if is_username(username)
             else None
         )
@@ -193,7 +194,3 @@ class UserService:
             if holder is not None and holder.id != exclude_id:
                 return ConflictError(f"The username {username} is already taken", field="username")
         return ConflictError("The email or the username is already taken")
-
-
-def _id(viewer: User | None) -> int | None:
-    return None if viewer is None else viewer.id

@@ -11,6 +11,11 @@ from blog_api.models import User
 from blog_api.repositories.posts import PostAccess
 
 
+def viewer_id(viewer: User | None) -> int | None:
+    """The id a read's per-viewer flags are for (None: an anonymous reader)."""
+    return None if viewer is None else viewer.id
+
+
 def may_see_post(viewer: User | None, *, published: bool, author_id: int) -> bool:
     if published:
         return True
