@@ -4,6 +4,7 @@ access; a read whose pooled connection died is run again on a fresh one."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import stat
@@ -15,11 +16,16 @@ import asyncpg
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
-from sqlalchemy import make_url
+from sqlalchemy import func, make_url, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from blog_api import sqlite_driver
 from blog_api.config import Settings
+from blog_api.db import Access, transaction
+from blog_api.errors import NotFoundError
 from blog_api.main import create_app
-from tests.conftest import PASSWORD, UserFactory, auth_headers, run_alembic
+from blog_api.models import Tag
+from tests.conftest import PASSWORD, PostFactory, UserFactory, auth_headers, run_alembic
 
 NEW_USER = {"username": "newcomer", "email": "newcomer@example.com", "password": PASSWORD}
 
@@ -186,3 +192,163 @@ async def test_a_read_only_database_serves_reads_and_answers_writes_with_503(
         )
         login = {"username": "newcomer", "password": PASSWORD}
         assert_unavailable(await client.post("/api/v1/auth/token", data=login))
+
+
+# --- A write that fails (403, 404, 409) and loses its connection before its ROLLBACK
+
+
+async def wait_until_gone(admin: asyncpg.Connection, pid: int) -> None:
+    """Until backend `pid` has exited (pg_terminate_backend only signals it)."""
+    for _ in range(500):
+        if not await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"backend {pid} is still there")
+
+
+@pytest.mark.usefixtures("fresh_pool_afterwards")
+async def test_a_domain_error_on_a_terminated_backend_is_raised_as_it_is(
+    app: FastAPI, database_url: str, is_sqlite: bool
+) -> None:
+    """The unit's backend is terminated after it wrote, then the unit fails for a reason of
+    its own: its ROLLBACK cannot reach the server, which has ended the transaction itself.
+    The unit raises the domain error (a 404 for the client), nothing is stored, and the next
+    unit runs on a fresh connection."""
+    if is_sqlite:
+        pytest.skip("an embedded SQLite database has no backend to terminate")
+    factory = app.state.session_factory
+    admin = await admin_connection(database_url)
+
+    async def write_then_fail() -> None:
+        async with transaction(factory, Access.WRITE) as session:
+            session.add(Tag(name="never-stored"))
+            await session.flush()
+            pid = await session.scalar(text("SELECT pg_backend_pid()"))
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+            await wait_until_gone(admin, pid)
+            raise NotFoundError("Post 1 not found")
+
+    try:
+        with pytest.raises(NotFoundError, match="Post 1 not found"):
+            await write_then_fail()
+    finally:
+        await admin.close()
+    async with transaction(factory, Access.WRITE) as session:
+        assert await session.scalar(select(func.count()).select_from(Tag)) == 0
+        assert await session.scalar(text("SELECT 1")) == 1
+
+
+@pytest.fixture
+def rollback_fails(
+    engine: AsyncEngine, is_sqlite: bool, monkeypatch: pytest.MonkeyPatch
+) -> list[int]:
+    """Append to the list, and the next ROLLBACK of a transaction fails the way it does when
+    the database goes away under it: PostgreSQL's connection is closed just before (asyncpg
+    then refuses the ROLLBACK, and the server ends the transaction itself); SQLite answers
+    "disk I/O error" without rolling back (the pool's reset rolls back afterwards)."""
+    armed: list[int] = []
+    if is_sqlite:
+        connection_class: Any = sqlite_driver.OneTripConnection
+    else:
+        from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
+
+        connection_class = AsyncAdapt_asyncpg_connection
+    original = connection_class.rollback
+
+    def rollback(self: Any) -> None:
+        in_transaction = self._in_transaction() if is_sqlite else self._transaction is not None
+        if armed and in_transaction:
+            armed.pop()
+            if is_sqlite:
+                raise sqlite3.OperationalError("disk I/O error")
+            self._connection.terminate()
+        original(self)
+
+    monkeypatch.setattr(connection_class, "rollback", rollback)
+    return armed
+
+
+@pytest.mark.usefixtures("fresh_pool_afterwards")
+async def test_a_failed_write_whose_rollback_fails_keeps_its_answer(
+    client: AsyncClient, make_user: UserFactory, make_post: PostFactory, rollback_fails: list[int]
+) -> None:
+    """403, 404 and 409 are what the client gets, not a 500: nothing was written, whatever
+    became of the ROLLBACK."""
+    ann = await make_user("ann_rollback")
+    bob = await make_user("bob_rollback")
+    post = await make_post(ann["headers"], title="Ann's")
+
+    rollback_fails.append(1)
+    edit = await client.patch(
+        f"/api/v1/posts/{post['id']}", json={"title": "Bob's now"}, headers=bob["headers"]
+    )
+    assert edit.status_code == 403, edit.text
+    assert rollback_fails == [], "the ROLLBACK failed"
+
+    rollback_fails.append(1)
+    missing = await client.put("/api/v1/posts/2000000000/favorite", headers=bob["headers"])
+    assert missing.status_code == 404, missing.text
+    assert rollback_fails == []
+
+    rollback_fails.append(1)
+    taken = {"username": "ann_rollback", "email": "other@example.com", "password": PASSWORD}
+    conflict = await client.post("/api/v1/users", json=taken)
+    assert conflict.status_code == 409, conflict.text
+    assert rollback_fails == []
+
+    assert (await client.get(f"/api/v1/posts/{post['id']}")).json()["title"] == "Ann's"
+    assert (await client.get("/api/v1/users")).json()["total"] == 2
+    # The connection the failure left behind is dropped or rolled back: writes go on.
+    liked = await client.put(f"/api/v1/posts/{post['id']}/favorite", headers=bob["headers"])
+    assert liked.status_code == 200, liked.text
+
+
+@pytest.mark.usefixtures("fresh_pool_afterwards")
+async def test_failed_writes_racing_terminated_backends_are_never_a_500(
+    client: AsyncClient,
+    make_user: UserFactory,
+    make_post: PostFactory,
+    database_url: str,
+    is_sqlite: bool,
+) -> None:
+    """16 clients send writes that fail (a favorite of a missing post: 404; an edit of
+    another user's post: 403) while every backend of the database is terminated over and
+    over: each answer is that 403 or 404, or a 503, never a 500."""
+    if is_sqlite:
+        pytest.skip("an embedded SQLite database has no backend to terminate")
+    ann = await make_user("ann_race")
+    bob = await make_user("bob_race")
+    post = await make_post(ann["headers"], title="Ann's")
+    statuses: list[int] = []
+    done = asyncio.Event()
+
+    async def writer(n: int) -> None:
+        for i in range(12):
+            if (n + i) % 2:
+                response = await client.put(
+                    "/api/v1/posts/2000000000/favorite", headers=bob["headers"]
+                )
+            else:
+                response = await client.patch(
+                    f"/api/v1/posts/{post['id']}", json={"title": "x"}, headers=bob["headers"]
+                )
+            statuses.append(response.status_code)
+
+    async def terminator() -> int:
+        rounds = 0
+        while not done.is_set():
+            await terminate_backends(database_url)
+            rounds += 1
+            await asyncio.sleep(0.05)
+        return rounds
+
+    killing = asyncio.create_task(terminator())
+    try:
+        await asyncio.gather(*(writer(n) for n in range(16)))
+    finally:
+        done.set()
+    rounds = await killing
+    assert rounds >= 1
+    assert len(statuses) == 16 * 12
+    assert set(statuses) <= {403, 404, 503}, sorted(set(statuses))
+    assert (await client.get(f"/api/v1/posts/{post['id']}")).json()["title"] == "Ann's"

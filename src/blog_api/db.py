@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,6 +29,8 @@ from sqlalchemy.types import TypeDecorator
 from blog_api import sqlite_driver
 from blog_api.config import DatabaseSettings
 from blog_api.errors import DatabaseUnavailableError, ServiceBusyError
+
+logger = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -189,9 +192,17 @@ async def transaction(
         except BaseException as exc:
             try:
                 await session.rollback()
-            except Exception:  # the connection is gone: nothing left to roll back
-                if unavailable(exc) is None:
+            except Exception as failed:
+                # A ROLLBACK the database could not take (the connection dropped, the disk
+                # failed) leaves nothing written all the same: PostgreSQL ends the
+                # transaction of a connection that is gone, and SQLite never counts one that
+                # did not commit. The pool has the connection back already (it drops a dead
+                # one, and rolls back or drops any other), so the session's close does
+                # nothing more. The unit's own error is the answer: a 403/404/409 stays one,
+                # a database fault is a 503.
+                if unavailable(exc) is None and unavailable(failed) is None:
                     raise
+                logger.warning("ROLLBACK failed after %s: %s", type(exc).__name__, failed)
             if isinstance(exc, DBAPIError) and _is_transient(exc):
                 raise ServiceBusyError(
                     "The database was busy with a conflicting change; try again"
