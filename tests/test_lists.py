@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from blog_api.repositories import PostRepository, TagRepository
 from blog_api.services import PostService, TagService
 from tests import social
 from tests.conftest import PostFactory, UserFactory
-from tests.test_cursors import walk
+from tests.test_cursors import SORTS, walk
 from tests.test_pagination import seed_posts
 
 CURSOR_LISTS = ["/api/v1/posts", "/api/v1/users/me/posts", "/api/v1/users", "/api/v1/tags"]
@@ -401,3 +402,133 @@ async def test_tag_and_author_lists_take_their_exact_total_from_the_counters(
     both = await client.get("/api/v1/posts", params={"tag": "kept", "author": "kept_bob"})
     assert both.json()["total"] == 1
     assert len(statements) == 2, statements
+
+
+# --- What a cursor may hold, on every cursor list
+
+# A list: its path and the query that goes with it (the sort a cursor is made for).
+ListQuery = tuple[str, dict[str, str]]
+
+
+@pytest.fixture
+async def every_list(
+    client: AsyncClient, make_user: UserFactory, make_post: PostFactory
+) -> tuple[list[ListQuery], dict[str, str]]:
+    """Every list that hands out cursors (the posts list in each sort), each holding at least
+    two rows, and the headers of the user who reads them."""
+    me = await make_user("reader")
+    others = [await make_user(f"writer{i}") for i in range(2)]
+    for i, other in enumerate(others):
+        await social.follow(client, other["id"], me["headers"])
+        await social.follow(client, me["id"], other["headers"])
+        await make_post(other["headers"], title=f"Theirs {i}", tags=[f"t{i}", "shared"])
+    post = await make_post(me["headers"], title="Mine", tags=["shared"])
+    await make_post(me["headers"], title="Mine, a draft", published=False)
+    for other in others:
+        await social.comment(client, post["id"], other["headers"])
+    lists: list[ListQuery] = [("/api/v1/posts", {"sort": sort}) for sort in SORTS]
+    lists += [
+        ("/api/v1/feed", {}),
+        ("/api/v1/users/me/posts", {}),
+        ("/api/v1/users", {}),
+        (f"/api/v1/users/{me['id']}/followers", {}),
+        (f"/api/v1/users/{me['id']}/following", {}),
+        (f"/api/v1/posts/{post['id']}/comments", {}),
+        ("/api/v1/tags", {}),
+    ]
+    return lists, me["headers"]
+
+
+def cursor_data(cursor: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    return data
+
+
+def cursor_of(data: dict[str, Any]) -> str:
+    """A cursor holding `data`, as the server writes one: UTF-8 JSON (with \\u escapes only
+    for what UTF-8 cannot hold, lone surrogates)."""
+    try:
+        raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raw = json.dumps(data, separators=(",", ":")).encode()
+    return b64(raw)
+
+
+async def first_cursor(
+    client: AsyncClient, path: str, params: dict[str, str], headers: dict[str, str]
+) -> str:
+    body = (await client.get(path, params={**params, "per_page": 1}, headers=headers)).json()
+    assert body["next_cursor"] is not None, path
+    cursor: str = body["next_cursor"]
+    return cursor
+
+
+def kind_of(value: Any) -> str:
+    if isinstance(value, int):
+        return "int"
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return "text"
+    return "time"
+
+
+# Each kind of key: values every database takes (200) and values no column holds (422).
+KEY_VALUES: dict[str, list[tuple[Any, int]]] = {
+    "int": [
+        (2**31 - 1, 200),
+        (-(2**31), 200),
+        (0, 200),
+        (2**31, 422),  # past PostgreSQL's 32-bit integer columns
+        (-(2**31) - 1, 422),
+        (2**63, 422),
+    ],
+    "time": [
+        ("0001-01-01T00:00:00Z", 200),
+        ("9999-12-31T23:59:59.999999Z", 200),
+        ("0001-01-01T00:30:00+14:00", 422),  # before year 1, in UTC
+        ("9999-12-31T23:00:00-01:00", 422),  # after year 9999, in UTC
+        ("2026-02-30T00:00:00Z", 422),
+    ],
+    "text": [
+        ("", 200),
+        ("it's 100% a_b\\c", 200),
+        ("\U0001f600 é ﷺ", 200),
+        ("é" * 1000, 200),
+        ("x" * 1001, 422),
+        ("a\x00b", 422),
+        ("\ud800", 422),  # a lone surrogate: JSON can hold it, UTF-8 cannot
+    ],
+}
+
+
+async def test_no_key_value_in_a_cursor_is_a_500_on_any_list(
+    client: AsyncClient, every_list: tuple[list[ListQuery], dict[str, str]]
+) -> None:
+    """Each key of each list's cursor, given every value of its kind: a value its column can
+    hold is a 200, any other a 422, on both databases."""
+    lists, headers = every_list
+    kinds_seen: set[str] = set()
+    for path, params in lists:
+        data = cursor_data(await first_cursor(client, path, params, headers))
+        for position, value in enumerate(data["k"]):
+            kind = kind_of(value)
+            kinds_seen.add(kind)
+            for forged, status in KEY_VALUES[kind]:
+                keys = [*data["k"]]
+                keys[position] = forged
+                cursor = cursor_of({**data, "k": keys})
+                response = await client.get(
+                    path, params={**params, "cursor": cursor}, headers=headers
+                )
+                assert response.status_code == status, (path, params, position, forged)
+                if status == 422:
+                    assert response.json()["errors"][0]["loc"] == ["query", "cursor"]
+    assert kinds_seen == set(KEY_VALUES)
+
+
+async def test_an_id_past_32_bits_in_a_users_cursor_is_a_422(client: AsyncClient) -> None:
+    """The cursor as a client could forge it by hand."""
+    forged = {"l": "users", "s": "-created_at", "k": ["2026-12-02T06:36:36.184419Z", 2**31]}
+    response = await client.get("/api/v1/users", params={"cursor": cursor_of(forged)})
+    assert response.status_code == 422, response.text

@@ -342,7 +342,9 @@ def _dump(value: Any) -> Any:
 
 def _load(kind: Kind, value: Any) -> Any:
     if kind is Kind.INT:
-        if isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
+        # Keys are 32-bit on PostgreSQL (ids, and counts of rows that have such ids), which
+        # refuses a parameter past that: no row holds such a value, so no cursor does either.
+        if isinstance(value, int) and not isinstance(value, bool) and -MAX_ROWS <= value < MAX_ROWS:
             return value
         raise _malformed()
     if not isinstance(value, str) or len(value) > _MAX_CURSOR_TEXT:
