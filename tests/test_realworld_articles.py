@@ -302,3 +302,34 @@ async def test_global_list_pages_with_limit_and_offset_and_exact_count(
 async def test_out_of_range_limit_or_offset_is_422(client: AsyncClient, query: str) -> None:
     response = await client.get(f"/api/articles?{query}")
     assert list(errors_of(response, "/articles", 422)) == [query.split("=")[0]]
+
+
+async def test_empty_filters_are_no_filters(client: AsyncClient) -> None:
+    """Front-ends send `?tag=&author=&favorited=` when no filter is chosen: each empty one is
+    left out, on the global list (the others still apply) and on the feed alike."""
+    jake = await register(client, "jake")
+    celeb = await register(client, "celeb")
+    dragons = await create_article(client, celeb["headers"], "Dragons", tags=["dragons"])
+    await create_article(client, celeb["headers"], "Cats", tags=["cats"])
+    everything = check(await client.get("/api/articles"), "/articles", 200)
+    assert everything["articlesCount"] == 2
+    for query in ("tag=&author=&favorited=", "tag=", "author=", "favorited="):
+        listed = check(await client.get(f"/api/articles?{query}"), "/articles", 200)
+        assert listed == everything, query
+    tagged = check(
+        await client.get("/api/articles?tag=dragons&author=&favorited="), "/articles", 200
+    )
+    assert [a["slug"] for a in tagged["articles"]] == [dragons["slug"]]
+    by_author = check(await client.get("/api/articles?tag=&author=jake"), "/articles", 200)
+    assert by_author == {"articles": [], "articlesCount": 0}
+
+    followed = await client.post("/api/profiles/celeb/follow", headers=jake["headers"])
+    check(followed, "/profiles/{username}/follow", 200)
+    feed = check(
+        await client.get("/api/articles/feed", headers=jake["headers"]), "/articles/feed", 200
+    )
+    assert feed["articlesCount"] == 2
+    unfiltered = await client.get(
+        "/api/articles/feed?tag=&author=&favorited=", headers=jake["headers"]
+    )
+    assert check(unfiltered, "/articles/feed", 200) == feed

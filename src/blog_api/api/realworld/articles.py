@@ -152,8 +152,13 @@ async def list_articles(
     offset: Offset = 0,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Response:
+    # Front-ends send `?tag=&author=&favorited=` when no filter is chosen: empty is none.
     page = await posts.list_published(
-        viewer(caller), _window(offset, limit), tag=tag, author=author, favorited_by=favorited
+        viewer(caller),
+        _window(offset, limit),
+        tag=tag or None,
+        author=author or None,
+        favorited_by=favorited or None,
     )
     return many_articles(page)
 
