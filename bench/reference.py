@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -307,19 +308,42 @@ SORTS = {
 }
 
 
-def encode_cursor(sort: str, value: Any, row_id: int) -> str:
-    raw = orjson.dumps({"l": "posts", "s": sort, "k": [value, row_id]}, option=orjson.OPT_UTC_Z)
+def scope_digest(scope: object) -> str | None:
+    """What a cursor carries as "f": a digest of what selects its list's rows (the app's
+    listing._digest), None for a list without one."""
+    if scope is None:
+        return None
+    text = json.dumps(scope, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=6).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")
+
+
+def posts_scope(author: str | None, tag: str | None, q: str | None, feed_of: int | None) -> Any:
+    """A posts list's scope, as the app's PostFilter.scope: None for every published post."""
+    scope = [True, None, None if author is None else author.lower(), tag, q or None, None, feed_of]
+    return None if scope == [True, None, None, None, None, None, None] else scope
+
+
+def encode_cursor(sort: str, value: Any, row_id: int, scope: object) -> str:
+    data: dict[str, Any] = {"l": "posts", "s": sort, "k": [value, row_id]}
+    if scope is not None:
+        data["f"] = scope_digest(scope)
+    raw = orjson.dumps(data, option=orjson.OPT_UTC_Z)
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def decode_cursor(cursor: str, sort: str) -> tuple[str, int]:
+def decode_cursor(cursor: str, sort: str, scope: object) -> tuple[str, int]:
     try:
         data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        made_for, (value, row_id) = (data["l"], data["s"]), data["k"]
+        made_for, (value, row_id) = (data["l"], data["s"], data.get("f")), data["k"]
     except (binascii.Error, ValueError, KeyError, TypeError, RecursionError):
         raise BadRequest(422, "The cursor is malformed") from None
-    if made_for != ("posts", sort) or not isinstance(value, str) or not isinstance(row_id, int):
-        raise BadRequest(422, "The cursor is malformed or made for another sort")
+    if (
+        made_for != ("posts", sort, scope_digest(scope))
+        or not isinstance(value, str)
+        or not isinstance(row_id, int)
+    ):
+        raise BadRequest(422, "The cursor is malformed or made for another list or sort")
     return value, row_id
 
 
@@ -343,7 +367,7 @@ class ListRequest:
         return self.author is not None or self.tag is not None or bool(self.q)
 
     @classmethod
-    def parse(cls, params: dict[str, str]) -> ListRequest:
+    def parse(cls, params: dict[str, str], feed_of: int | None = None) -> ListRequest:
         sort = params.get("sort", "-published_at")
         if sort not in SORTS:
             raise BadRequest(422, "Unknown sort")
@@ -351,14 +375,17 @@ class ListRequest:
         if cursor is not None and "page" in params:
             raise BadRequest(422, "Send page or cursor, not both")
         tag = params.get("tag")
+        tag = None if tag is None else tag.strip().lower()
+        author, q = params.get("author"), params.get("q")
+        scope = posts_scope(author, tag, q, feed_of)
         return cls(
             per_page=_int_param(params, "per_page", 20, MAX_PER_PAGE),
             sort=sort,
             page=None if cursor is not None else _int_param(params, "page", 1),
-            after=None if cursor is None else decode_cursor(cursor, sort),
-            author=params.get("author"),
-            tag=None if tag is None else tag.strip().lower(),
-            q=params.get("q"),
+            after=None if cursor is None else decode_cursor(cursor, sort, scope),
+            author=author,
+            tag=tag,
+            q=q,
         )
 
 
@@ -490,7 +517,7 @@ async def feed(request: Request) -> Response:
 async def _list(request: Request, params: dict[str, str], feed_of: int | None) -> Response:
     db: Database = request.app.state.db
     try:
-        req = ListRequest.parse(params)
+        req = ListRequest.parse(params, feed_of)
     except BadRequest as exc:
         return problem(exc.status, exc.detail)
     where = _filters(db, req)
@@ -523,7 +550,8 @@ async def _list(request: Request, params: dict[str, str], feed_of: int | None) -
     next_cursor = None
     if more and items:
         value = _sort_value(db, rows[-1], SORTS[req.sort][0])
-        next_cursor = encode_cursor(req.sort, value, items[-1]["id"])
+        scope = posts_scope(req.author, req.tag, req.q, feed_of)
+        next_cursor = encode_cursor(req.sort, value, items[-1]["id"], scope)
     return json_response(
         {
             "items": items,
@@ -658,7 +686,12 @@ async def list_comments(request: Request) -> Response:
     if items and offset + len(items) < total:
         last = items[-1]
         raw = orjson.dumps(
-            {"l": "comments", "s": "created_at", "k": [last["created_at"], last["id"]]},
+            {
+                "l": "comments",
+                "s": "created_at",
+                "k": [last["created_at"], last["id"]],
+                "f": scope_digest(post_id),
+            },
             option=orjson.OPT_UTC_Z,
         )
         next_cursor = base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")

@@ -532,3 +532,115 @@ async def test_an_id_past_32_bits_in_a_users_cursor_is_a_422(client: AsyncClient
     forged = {"l": "users", "s": "-created_at", "k": ["2026-12-02T06:36:36.184419Z", 2**31]}
     response = await client.get("/api/v1/users", params={"cursor": cursor_of(forged)})
     assert response.status_code == 422, response.text
+
+
+# --- A cursor belongs to the list it was made for
+
+
+@pytest.fixture
+async def lists_sharing_an_order(
+    client: AsyncClient, make_user: UserFactory, make_post: PostFactory
+) -> list[tuple[str, dict[str, str], dict[str, str]]]:
+    """Lists that one listing orders the same way, told apart by what selects their rows
+    (path, query, headers), each holding at least two rows."""
+    ann, bob, cat = [await make_user(name) for name in ("ann", "bob", "cat")]
+    for one in (ann, bob, cat):
+        for other in (ann, bob, cat):
+            if one is not other:
+                await social.follow(client, other["id"], one["headers"])
+    posts = {}
+    for who, tags in ((ann, ["a", "shared"]), (bob, ["b", "shared"]), (cat, ["a", "b"])):
+        for i in range(2):
+            title = f"{who['username']} word {i}" if i else f"{who['username']} {i}"
+            posts[who["username"], i] = await make_post(who["headers"], title=title, tags=tags)
+        await make_post(who["headers"], title="draft", published=False)
+    for post in (posts["ann", 0], posts["cat", 1]):
+        await social.favorite(client, post["id"], bob["headers"])
+    for post in (posts["ann", 0], posts["ann", 1]):
+        for who in (bob, cat):
+            await social.comment(client, post["id"], who["headers"])
+    none: dict[str, str] = {}
+    return [
+        ("/api/v1/posts", {}, none),
+        ("/api/v1/posts", {}, ann["headers"]),  # the same list, read by a user
+        ("/api/v1/posts", {"tag": "a"}, none),
+        ("/api/v1/posts", {"tag": "b"}, none),
+        ("/api/v1/posts", {"tag": "a", "author": "cat"}, none),
+        ("/api/v1/posts", {"author": "ann"}, none),
+        ("/api/v1/posts", {"author": "bob"}, none),
+        ("/api/v1/posts", {"favorited_by": "bob"}, none),
+        ("/api/v1/posts", {"q": "word"}, none),
+        ("/api/v1/feed", {}, ann["headers"]),
+        ("/api/v1/feed", {}, bob["headers"]),
+        ("/api/v1/posts", {"sort": "-created_at"}, none),
+        ("/api/v1/users/me/posts", {}, ann["headers"]),
+        ("/api/v1/users/me/posts", {}, bob["headers"]),
+        (f"/api/v1/users/{ann['id']}/followers", {}, none),
+        (f"/api/v1/users/{bob['id']}/followers", {}, none),
+        (f"/api/v1/users/{ann['id']}/following", {}, none),
+        (f"/api/v1/users/{bob['id']}/following", {}, none),
+        (f"/api/v1/posts/{posts['ann', 0]['id']}/comments", {}, none),
+        (f"/api/v1/posts/{posts['ann', 1]['id']}/comments", {}, none),
+    ]
+
+
+async def test_a_cursor_is_a_422_on_every_other_list_of_its_order(
+    client: AsyncClient, lists_sharing_an_order: list[tuple[str, dict[str, str], dict[str, str]]]
+) -> None:
+    """Made for /posts, a cursor is refused by /feed, /posts?tag=a, /users/me/posts (with
+    the same sort), by another user's feed, by the followers of another user and by the
+    comments of another post; the one list it was made for takes it, whoever reads it."""
+    lists = lists_sharing_an_order
+    cursors = [await first_cursor(client, path, params, headers) for path, params, headers in lists]
+    for made_on, cursor in zip(lists, cursors, strict=True):
+        for used_on in lists:
+            path, params, headers = used_on
+            response = await client.get(path, params={**params, "cursor": cursor}, headers=headers)
+            same = made_on[:2] == used_on[:2] and (
+                made_on[2] == used_on[2] or path == "/api/v1/posts"
+            )
+            assert response.status_code == (200 if same else 422), (made_on, used_on)
+            if not same:
+                assert response.json()["errors"][0]["loc"] == ["query", "cursor"]
+
+
+async def test_a_walk_by_cursor_still_returns_every_row_once_on_every_list(
+    client: AsyncClient, lists_sharing_an_order: list[tuple[str, dict[str, str], dict[str, str]]]
+) -> None:
+    for path, params, headers in lists_sharing_an_order:
+        walked = await social.walk(client, path, per_page=1, headers=headers, params=params)
+        whole = await client.get(path, params={**params, "per_page": 100}, headers=headers)
+        assert walked == whole.json()["items"], (path, params)
+        assert len(walked) >= 2, (path, params)
+
+
+async def test_a_cursor_names_usernames_ignoring_case_as_the_filter_does(
+    client: AsyncClient, make_user: UserFactory, make_post: PostFactory
+) -> None:
+    ann = await make_user("Ann")
+    for i in range(3):
+        await make_post(ann["headers"], title=f"p{i}")
+    cursor = await first_cursor(client, "/api/v1/posts", {"author": "ann"}, {})
+    upper = await client.get("/api/v1/posts", params={"author": "ANN", "cursor": cursor})
+    assert upper.status_code == 200, upper.text
+    assert len(upper.json()["items"]) == 2
+
+
+async def test_cursors_of_lists_without_filters_hold_what_they_held(
+    client: AsyncClient, make_user: UserFactory, make_post: PostFactory
+) -> None:
+    """Users, tags and every published post: their cursors are {"l", "s", "k"}, as before."""
+    user = await make_user("keeper")
+    for i in range(3):
+        await make_post(user["headers"], title=f"p{i}", tags=[f"t{i}"])
+    await make_user("another")
+    for path in ("/api/v1/users", "/api/v1/tags", "/api/v1/posts"):
+        assert set(cursor_data(await first_cursor(client, path, {}, {}))) == {"l", "s", "k"}
+    forged = {"l": "posts", "s": "-published_at", "k": ["9999-01-01T00:00:00Z", 2**31 - 1]}
+    listed = await client.get("/api/v1/posts", params={"cursor": cursor_of(forged)})
+    assert listed.status_code == 200, listed.text
+    assert len(listed.json()["items"]) == 3
+    feed = await client.get(
+        "/api/v1/feed", params={"cursor": cursor_of(forged)}, headers=user["headers"]
+    )
+    assert feed.status_code == 422, feed.text

@@ -4,8 +4,14 @@ A list is a `Listing`: a name and, per value of its sort enum, the ordered keys 
 ending in a unique column (the id). `Listing.fetch` runs one SELECT of the caller's columns in
 that order over a `Window` and answers a `Page` of rows with the exact total (page and offset
 modes) and `next_cursor` (every mode). A cursor is opaque to clients: base64url of compact
-JSON `{"l": list, "s": sort, "k": [key values of the last row seen]}`; one made for another
-list or sort, or holding anything else whatever its bytes, is a 422.
+JSON `{"l": list, "s": sort, "k": [key values of the last row seen], "f": scope}`; one made
+for another list or sort, or holding anything else whatever its bytes, is a 422.
+
+One Listing may serve several lists: the posts one orders every list of posts (all of them,
+a tag's, the feed, your own). What selects a list's rows among them (the filter values, the
+post of a comments list, the user of a followers list) is the caller's `scope`; the cursor
+carries a short digest of it ("f", left out for a list without one), so that a cursor of
+one of them is a 422 on another.
 
 The sort enums live here, below the HTTP schemas, the services and the repositories, so that
 each of them can name a sort without importing the others.
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -133,12 +140,14 @@ class Page(Generic[T]):
         return self.total, self.page, self.per_page, self.next_cursor
 
 
-def empty_page(window: Window, listing: Listing[Any] | None = None, sort: Any = None) -> Page[Any]:
-    """The page of a list that cannot hold anything (a filter nothing matches); a bad cursor
-    is still a 422."""
+def empty_page(
+    window: Window, listing: Listing[Any] | None = None, sort: Any = None, scope: object = None
+) -> Page[Any]:
+    """The page of a list that cannot hold anything (a filter nothing matches); a bad cursor,
+    or one of another list, is still a 422."""
     if window.cursor is not None:
         if listing is not None:
-            listing.decode(sort, window.cursor)
+            listing.decode(sort, window.cursor, scope)
         return Page([], None, None, window.per_page, None)
     return Page(
         [], 0, None if window.offset is not None else window.page or 1, window.per_page, None
@@ -178,26 +187,30 @@ class Listing(Generic[S]):
 
     # --- cursors
 
-    def encode(self, sort: S, values: Sequence[Any]) -> str:
-        raw = json.dumps(
-            {"l": self.name, "s": sort.value, "k": [_dump(v) for v in values]},
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
+    def encode(self, sort: S, values: Sequence[Any], scope: object = None) -> str:
+        data = {"l": self.name, "s": sort.value, "k": [_dump(v) for v in values]}
+        if scope is not None:
+            data["f"] = _digest(scope)
+        raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
         return base64.urlsafe_b64encode(raw.encode("utf-8")).rstrip(b"=").decode("ascii")
 
-    def decode(self, sort: S, cursor: str) -> tuple[Any, ...]:
-        """The key values a cursor holds; 422 when it is malformed or made for another list or
-        sort."""
+    def decode(self, sort: S, cursor: str, scope: object = None) -> tuple[Any, ...]:
+        """The key values a cursor holds; 422 when it is malformed or made for another list
+        (another listing, or the same one with another `scope`) or sort."""
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             data = json.loads(raw.decode("utf-8"))
             made_for, made_sort, values = data["l"], data["s"], data["k"]
+            made_of = data.get("f")
         except (binascii.Error, ValueError, KeyError, TypeError, RecursionError):
             raise _malformed() from None
-        if made_for != self.name or made_sort != sort.value:
+        if made_for != self.name or made_of != (None if scope is None else _digest(scope)):
             raise InvalidInputError(
-                f"The cursor was made for another list or sort, not sort={sort.value}",
+                "The cursor was made for another list (or other filters)", loc=_CURSOR_LOC
+            )
+        if made_sort != sort.value:
+            raise InvalidInputError(
+                f"The cursor was made for another sort, not sort={sort.value}",
                 loc=_CURSOR_LOC,
             )
         keys = self.orders[sort]
@@ -218,6 +231,7 @@ class Listing(Generic[S]):
         params: Mapping[str, Any] | None = None,
         shape: Hashable = None,
         count: Callable[[], AnySelect] | None = None,
+        scope: object = None,
     ) -> Page[Any]:
         """The rows of `stmt` (its columns, filters and joins; no ORDER BY or LIMIT) in the
         window, in `sort` order. Each row also carries its key values (`_k0`, `_k1`, ...).
@@ -230,6 +244,9 @@ class Listing(Generic[S]):
         `stmt` takes as bind parameters from `params`) the statements are built once per shape,
         sort and mode; `stmt` may then be a function that builds it. `count` builds a lighter
         statement with the same rows to count (the filters without the shown columns).
+
+        `scope`: what selects this list's rows among those of the listing (JSON values: the
+        filters, an id), when there is anything; cursors of another scope are a 422.
         """
         per_page = window.per_page
         values = dict(params or {})
@@ -237,14 +254,14 @@ class Listing(Generic[S]):
         # connection, as Core statements (same transaction).
         conn = await session.connection()
         if window.cursor is not None:
-            after = self.decode(sort, window.cursor)
+            after = self.decode(sort, window.cursor, scope)
             values.update({f"_after{i}": v for i, v in enumerate(after)})
             values["_limit"] = per_page + 1
             query = self._built(stmt, sort, "cursor", shape, None)
             rows = (await conn.execute(query, values)).all()
             items = rows[:per_page]
             more = len(rows) > per_page
-            return Page(items, None, None, per_page, self._next(sort, items, more))
+            return Page(items, None, None, per_page, self._next(sort, items, more, scope))
 
         if window.offset is not None:
             start, page = window.offset, None
@@ -267,7 +284,7 @@ class Listing(Generic[S]):
             total = items[0]._total if items else await conn.scalar(select(total), values)
             total = int(total or 0)
         more = start + len(items) < total
-        return Page(items, total, page, per_page, self._next(sort, items, more))
+        return Page(items, total, page, per_page, self._next(sort, items, more, scope))
 
     def _built(
         self,
@@ -322,11 +339,20 @@ class Listing(Generic[S]):
                 self._statements[key] = counted
         return int(await conn.scalar(counted, values) or 0)
 
-    def _next(self, sort: S, items: Sequence[Any], more: bool) -> str | None:
+    def _next(self, sort: S, items: Sequence[Any], more: bool, scope: object) -> str | None:
         if not (more and items):
             return None
         last = items[-1]
-        return self.encode(sort, [getattr(last, f"_k{i}") for i in range(len(self.orders[sort]))])
+        keys = [getattr(last, f"_k{i}") for i in range(len(self.orders[sort]))]
+        return self.encode(sort, keys, scope)
+
+
+def _digest(scope: object) -> str:
+    """A short name for a scope (JSON values): 48 bits of its BLAKE2b hash. A check that a
+    cursor comes back to the list it was made for, not a secret: cursors are not signed."""
+    text = json.dumps(scope, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=6).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")
 
 
 def _malformed() -> InvalidInputError:

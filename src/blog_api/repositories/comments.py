@@ -114,6 +114,7 @@ class CommentRepository(BaseRepository[Comment]):
             total=_PAGE_TOTAL,
             params={"post_id": post_id},
             shape="post",
+            scope=post_id,
         )
         first = page.items[0] if page.items else None
         access = None if first is None else PostAccess(first.post_published, first.post_author)

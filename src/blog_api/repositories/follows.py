@@ -51,7 +51,9 @@ class FollowRepository(BaseRepository[Follow]):
             .where(Follow.followed_id == user_id)
         )
         total = counter_value(Counter.USER_FOLLOWERS, user_id)
-        return await FOLLOWERS.fetch(self.session, stmt, FollowSort.RECENT, window, total=total)
+        return await FOLLOWERS.fetch(
+            self.session, stmt, FollowSort.RECENT, window, total=total, scope=user_id
+        )
 
     async def following(self, user_id: int, window: Window) -> Page[Any]:
         """Whom `user_id` follows (UserPublic rows), most recent follow first."""
@@ -61,4 +63,6 @@ class FollowRepository(BaseRepository[Follow]):
             .where(Follow.follower_id == user_id)
         )
         total = counter_value(Counter.USER_FOLLOWING, user_id)
-        return await FOLLOWING.fetch(self.session, stmt, FollowSort.RECENT, window, total=total)
+        return await FOLLOWING.fetch(
+            self.session, stmt, FollowSort.RECENT, window, total=total, scope=user_id
+        )

@@ -88,6 +88,22 @@ class PostFilter:
             self.followed_by is not None,
         )
 
+    def scope(self) -> list[Any] | None:
+        """What selects the list's rows, for its cursors (see listing.Listing): the filters'
+        values, usernames lowercased as they compare; None for every published post, whose
+        cursors need none."""
+        if self == PostFilter():
+            return None
+        return [
+            self.published_only,
+            self.author_id,
+            None if self.author_username is None else self.author_username.lower(),
+            self.tag,
+            self.q,
+            None if self.favorited_by is None else self.favorited_by.lower(),
+            self.followed_by,
+        ]
+
     def params(self, dialect: str) -> dict[str, Any]:
         """The filters' values, bound to the parameters `conditions` names."""
         values: dict[str, Any] = {}
@@ -295,6 +311,7 @@ class PostRepository(BaseRepository[Post]):
             params=params,
             shape=(dialect, viewer, shape),
             count=count,
+            scope=filters.scope(),
         )
         return page.map(_read_row)
 

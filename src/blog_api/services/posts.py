@@ -114,16 +114,16 @@ class PostService:
         """Published posts, filtered (AND) and sorted, as `viewer` sees them."""
         if tag is not None:
             tag = tag.strip().lower()
+        filters = PostFilter(
+            author_username=author, tag=tag, q=q or None, favorited_by=favorited_by
+        )
         if (
             (tag is not None and not is_tag_name(tag))
             or any(name is not None and not is_username(name) for name in (author, favorited_by))
             or (q is not None and "\x00" in q)
         ):
             # No post can match (and PostgreSQL would refuse a NUL): an empty page.
-            return empty_page(window, POSTS, sort)
-        filters = PostFilter(
-            author_username=author, tag=tag, q=q or None, favorited_by=favorited_by
-        )
+            return empty_page(window, POSTS, sort, filters.scope())
         return await self.posts.list_summaries(filters, sort, window, viewer_id=viewer_id(viewer))
 
     async def list_feed(self, reader: User, window: Window) -> Page[PostRow]:
