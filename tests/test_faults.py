@@ -5,9 +5,13 @@ access; a read whose pooled connection died is run again on a fresh one."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import shutil
 import sqlite3
 import stat
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -192,6 +196,166 @@ async def test_a_read_only_database_serves_reads_and_answers_writes_with_503(
         )
         login = {"username": "newcomer", "password": PASSWORD}
         assert_unavailable(await client.post("/api/v1/auth/token", data=login))
+
+
+# --- A SQLite database in a folder the server may not write
+
+# Run in a process of its own that may not write the database's folder (see run_reader): the
+# app on the database `argv[1]` (with the secret `argv[2]`), a few requests with the token
+# `argv[3]`; prints their answers and whether this process may write that folder.
+_READER = """
+import asyncio, json, os, sys
+from httpx import ASGITransport, AsyncClient
+from pydantic import SecretStr
+from blog_api.config import Settings
+from blog_api.main import create_app
+
+async def main(path, secret, token):
+    settings = Settings(
+        _env_file=None, environment="test", database_url=f"sqlite:///{path}",
+        secret_key=SecretStr(secret), bcrypt_rounds=4, counter_fold_seconds=0, gc_tuning=False,
+    )
+    app = create_app(settings)
+    bearer = {"Authorization": f"Bearer {token}"}
+    new_user = {"username": "another", "email": "another@example.com", "password": "a password"}
+    new_post = {"title": "New", "content": "Cannot be stored."}
+    seen = {"may_write_folder": os.access(os.path.dirname(path), os.W_OK)}
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+        for name, method, url, kwargs in [
+            ("posts", "GET", "/api/v1/posts", {}),
+            ("ready", "GET", "/health/ready", {}),
+            ("me", "GET", "/api/v1/users/me", {"headers": bearer}),
+            ("register", "POST", "/api/v1/users", {"json": new_user}),
+            ("post", "POST", "/api/v1/posts", {"json": new_post, "headers": bearer}),
+        ]:
+            response = await client.request(method, url, **kwargs)
+            seen[name] = [response.status_code, response.json()]
+    await app.state.engine.dispose()
+    print(json.dumps(seen))
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+def run_reader(*args: str, mount_read_only: Path | None = None) -> dict[str, Any]:
+    """Run `_READER` with `args` as a process that may not write the database's folder: this
+    user, if file modes stop it; for root (whom they do not stop), root without any capability
+    (setpriv), or, with `mount_read_only`, root in a mount namespace of its own where that
+    folder is a read-only bind mount (as on read-only media)."""
+    command = [sys.executable, "-c", _READER, *args]
+    if mount_read_only is not None:
+        if os.geteuid() != 0 or shutil.which("unshare") is None:
+            pytest.skip("a read-only mount needs root and unshare")
+        remount = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
+        command = ["unshare", "--mount", "sh", "-c", remount, str(mount_read_only), *command]
+    elif os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root, and setpriv is missing to run without root's powers")
+        command = [setpriv, "--bounding-set=-all", "--inh-caps=-all", *command]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    if mount_read_only is not None and done.returncode and "Traceback" not in done.stderr:
+        pytest.skip(f"no read-only bind mount here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+    seen: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen.pop("may_write_folder") is False, "the folder must be read-only for the reader"
+    return seen
+
+
+@pytest.fixture
+async def wal_database(
+    settings: Settings, tmp_path: Path, is_sqlite: bool
+) -> AsyncIterator[tuple[Path, str]]:
+    """A migrated SQLite database in WAL mode holding one user and one post, closed (no
+    `-shm` or `-wal` left), in a folder of its own; and the user's access token. The folder
+    is made writable again afterwards."""
+    if not is_sqlite:
+        pytest.skip("a SQLite file")
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    path = folder / "blog.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    result = run_alembic(url, "upgrade", "head")
+    assert result.returncode == 0, result.stderr
+    application = create_app(settings.model_copy(update={"database_url": url}))
+    async with await client_of(application) as client:
+        assert (await client.post("/api/v1/users", json=NEW_USER)).status_code == 201
+        headers = await auth_headers(client, "newcomer")
+        post = {"title": "Kept", "content": "Still readable.", "published": True}
+        assert (await client.post("/api/v1/posts", json=post, headers=headers)).status_code == 201
+    await application.state.engine.dispose()
+    assert sorted(p.name for p in folder.iterdir()) == ["blog.db"]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    conn.close()
+    try:
+        yield path, headers["Authorization"].removeprefix("Bearer ")
+    finally:
+        folder.chmod(0o755)
+
+
+def secret_of(settings: Settings) -> str:
+    assert settings.secret_key is not None
+    return settings.secret_key.get_secret_value()
+
+
+def make_read_only(*paths: Path) -> None:
+    for path in paths:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+
+
+def assert_reads_serve_and_writes_are_503(seen: dict[str, Any], title: str) -> None:
+    assert seen["posts"][0] == 200, seen
+    assert [p["title"] for p in seen["posts"][1]["items"]] == [title]
+    assert seen["ready"] == [200, {"status": "ok", "database": "ok"}]
+    assert seen["me"][0] == 200, seen
+    assert seen["me"][1]["username"] == "newcomer"
+    for write in ("register", "post"):
+        status, body = seen[write]
+        assert status == 503, seen
+        assert "cannot be written to" in body["detail"]
+
+
+@pytest.mark.parametrize("read_only_by", ["file modes", "a read-only mount"])
+async def test_a_wal_database_in_a_read_only_folder_serves_reads(
+    settings: Settings, wal_database: tuple[Path, str], read_only_by: str
+) -> None:
+    """SQLite cannot make the `-shm` file a WAL reader needs in a folder it may not write, and
+    refused every read ("cannot be written to" on GET /posts and /health/ready). Opened
+    immutable, the database serves reads; writes are a 503; the folder is left as it was."""
+    path, token = wal_database
+    mount = None
+    if read_only_by == "file modes":
+        make_read_only(path, path.parent)
+    else:
+        mount = path.parent
+    before = path.read_bytes()
+    seen = run_reader(str(path), secret_of(settings), token, mount_read_only=mount)
+    assert_reads_serve_and_writes_are_503(seen, "Kept")
+    assert sorted(p.name for p in path.parent.iterdir()) == ["blog.db"]
+    assert path.read_bytes() == before
+
+
+async def test_a_read_only_folder_with_a_live_writer_is_read_through_its_wal(
+    settings: Settings, wal_database: tuple[Path, str]
+) -> None:
+    """While a process that may write has the database open, its `-shm` and `-wal` are there
+    and hold changes the file does not have yet: the reader sees them (the file alone, opened
+    immutable, would answer the old title)."""
+    path, token = wal_database
+    writer = sqlite3.connect(path)
+    try:
+        writer.execute("PRAGMA wal_autocheckpoint=0")  # the change stays in the -wal
+        writer.execute("UPDATE posts SET title = 'Changed'")
+        writer.commit()
+        shm, wal = path.with_name("blog.db-shm"), path.with_name("blog.db-wal")
+        assert shm.exists()
+        assert wal.stat().st_size > 0
+        make_read_only(path, shm, wal, path.parent)
+        seen = run_reader(str(path), secret_of(settings), token)
+    finally:
+        writer.close()
+    assert_reads_serve_and_writes_are_503(seen, "Changed")
 
 
 # --- A write that fails (403, 404, 409) and loses its connection before its ROLLBACK

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event, make_url
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import URL, Connection, Dialect
 from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import (
@@ -127,8 +129,53 @@ def _install_sqlite_listeners(engine: AsyncEngine, busy_timeout: float) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if access is Access.WRITE else "BEGIN")
 
 
+def _in_wal_mode(path: str) -> bool:
+    """Whether the SQLite file at `path` says it is in WAL mode (its header's read and write
+    versions are 2); False for a file that cannot be read or is not a database."""
+    try:
+        with open(path, "rb") as file:
+            header = file.read(20)
+    except OSError:
+        return False
+    return header[:16] == b"SQLite format 3\x00" and header[18:20] == b"\x02\x02"
+
+
+def _sqlite_read_only_url(url: str) -> URL | None:
+    """The URL that lets SQLite read `url`'s database in a folder this process may not write,
+    or None when SQLite reads it as it is.
+
+    A reader of a WAL database needs its `-shm` file, made in the database's folder by the
+    first connection: in a folder the server may not write (a read-only mount, a backup
+    restored read-only), SQLite refuses even a SELECT. When no connection has the database
+    open (no `-shm`, no `-wal` holding changes), the file alone holds every committed change,
+    and it is opened `immutable`: read-only, without locks or `-shm`. That tells SQLite the
+    file does not change while open (a writer would need a folder it may write, and the
+    server must be restarted after one replaced it). Reads serve; writes fail as on any
+    read-only file (a 503). With a `-shm` there, a writer may be at work: SQLite reads
+    through it on its own, and the URL stays. So do URLs that are SQLite URIs already.
+    """
+    parsed = make_url(url)
+    database = parsed.database
+    if not database or database == ":memory:" or "uri" in parsed.query or "mode" in parsed.query:
+        return None
+    path = os.path.abspath(database)
+    effective = os.access in os.supports_effective_ids
+    if os.access(os.path.dirname(path), os.W_OK, effective_ids=effective):
+        return None
+    if os.path.exists(f"{path}-shm") or _has_content(f"{path}-wal") or not _in_wal_mode(path):
+        return None
+    return parsed.set(database=Path(path).as_uri(), query={"uri": "true", "immutable": "1"})
+
+
+def _has_content(path: str) -> bool:
+    try:
+        return os.path.getsize(path) > 0
+    except OSError:
+        return False
+
+
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
-    url = settings.database_url
+    url: str | URL = settings.database_url
     pool = {
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
@@ -136,8 +183,16 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         "pool_recycle": settings.db_pool_recycle,
         "pool_pre_ping": settings.db_pool_pre_ping,
     }
-    if url.startswith("sqlite"):
+    if settings.database_url.startswith("sqlite"):
         in_memory = make_url(url).database in (None, "", ":memory:")
+        read_only = None if in_memory else _sqlite_read_only_url(settings.database_url)
+        if read_only is not None:
+            logger.warning(
+                "%s is in a folder this process cannot write: opened read-only and immutable "
+                "(reads serve, writes answer 503; the file must not change while served)",
+                read_only.database,
+            )
+            url = read_only
         engine = create_async_engine(
             url,
             echo=settings.db_echo,
