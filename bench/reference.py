@@ -51,7 +51,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from blog_api.rules import excerpt
+from blog_api.kit.rules import excerpt
 
 MAX_PER_PAGE = 100
 TOKEN_MINUTES = 15

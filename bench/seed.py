@@ -25,7 +25,7 @@ import asyncpg
 from passlib.context import CryptContext
 
 from bench.settings import PROJECT_DIR, VENV_BIN, BenchSettings
-from blog_api.rules import excerpt
+from blog_api.kit.rules import excerpt
 
 SEED = 2026
 # The newest post; every timestamp falls in the year before it.

@@ -17,7 +17,7 @@ import httpx
 import schemathesis
 
 PASSWORD = "fuzzing password"
-PASSWORD_MAX_BYTES = 72  # blog_api.rules.PASSWORD_MAX_BYTES; the fuzzer does not import the app
+PASSWORD_MAX_BYTES = 72  # blog_api.kit.rules.PASSWORD_MAX_BYTES; the fuzzer does not import the app
 
 
 @schemathesis.auth(refresh_interval=None)

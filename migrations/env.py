@@ -10,8 +10,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from blog_api.config import DatabaseSettings, normalize_database_url
-from blog_api.db import Base, create_engine
-from blog_api.models import SEARCH_INDEXES  # (importing models registers every table)
+from blog_api.kit.db import Base, create_engine
+from blog_api.models import SEARCH_INDEXES
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

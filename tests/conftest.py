@@ -21,12 +21,12 @@ from sqlalchemy import Select, delete, event, func, literal, make_url, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from blog_api.config import Settings, normalize_database_url
-from blog_api.db import Access, Base, transaction
+from blog_api.kit.db import Access, Base, transaction
 from blog_api.main import create_app
 from blog_api.models import Comment, Counter, CounterDelta, Favorite, Follow, Post, post_tags
-from blog_api.repositories import UserRepository
-from blog_api.schemas.users import UserCreate
-from blog_api.services import UserService
+from blog_api.users.repository import UserRepository
+from blog_api.users.schemas import UserCreate
+from blog_api.users.service import UserService
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"

@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from blog_api.security import PasswordHasher
+from blog_api.users.passwords import PasswordHasher
 from tests.conftest import PASSWORD, UserFactory
 
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"

@@ -10,11 +10,12 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from blog_api.db import Access, transaction
-from blog_api.errors import NotFoundError
-from blog_api.repositories import CommentRepository, PostRepository
-from blog_api.schemas.comments import Comment
-from blog_api.services import CommentService
+from blog_api.comments.repository import CommentRepository
+from blog_api.comments.schemas import Comment
+from blog_api.comments.service import CommentService
+from blog_api.kit.db import Access, transaction
+from blog_api.kit.errors import NotFoundError
+from blog_api.posts.repository import PostRepository
 from tests.conftest import PostFactory, UserFactory
 from tests.social import (
     API,

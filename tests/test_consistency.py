@@ -168,7 +168,7 @@ async def test_a_post_is_never_stored_without_its_tags(
 ) -> None:
     user = await make_user("halfway")
 
-    from blog_api.repositories import PostRepository
+    from blog_api.posts.repository import PostRepository
 
     async def broken_add(self: Any, obj: Any) -> Any:
         self.session.add(obj)

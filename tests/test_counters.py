@@ -12,10 +12,10 @@ from httpx import AsyncClient
 from sqlalchemy import delete, func, insert, select
 
 from blog_api.config import Settings
-from blog_api.db import Access, transaction
+from blog_api.counters.service import fold_counters
+from blog_api.kit.db import Access, transaction
 from blog_api.main import create_app
 from blog_api.models import Comment, Counter, CounterDelta, Favorite, Follow, Post, User
-from blog_api.services.counters import fold_counters
 from tests.conftest import PostFactory, UserFactory, assert_counts_exact, ledger_counts
 
 

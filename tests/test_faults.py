@@ -23,10 +23,10 @@ from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy import func, make_url, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from blog_api import sqlite_driver
 from blog_api.config import Settings
-from blog_api.db import Access, transaction
-from blog_api.errors import NotFoundError
+from blog_api.kit import sqlite_driver
+from blog_api.kit.db import Access, transaction
+from blog_api.kit.errors import NotFoundError
 from blog_api.main import create_app
 from blog_api.models import Tag
 from tests.conftest import PASSWORD, PostFactory, UserFactory, auth_headers, run_alembic

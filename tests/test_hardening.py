@@ -14,13 +14,14 @@ from pydantic import SecretStr
 from sqlalchemy.exc import OperationalError
 
 from blog_api.config import Settings
-from blog_api.db import Access, transaction
-from blog_api.errors import AuthenticationError
+from blog_api.kit.db import Access, transaction
+from blog_api.kit.errors import AuthenticationError
 from blog_api.main import create_app
 from blog_api.models import User
-from blog_api.repositories import PostRepository, TagRepository
-from blog_api.schemas.posts import PostCreate
-from blog_api.services import PostService
+from blog_api.posts.repository import PostRepository
+from blog_api.posts.schemas import PostCreate
+from blog_api.posts.service import PostService
+from blog_api.tags.repository import TagRepository
 from tests.conftest import PASSWORD, PostFactory, UserFactory, auth_headers
 
 
@@ -266,7 +267,7 @@ async def test_database_conflicts_are_503_with_retry_after(
     client: AsyncClient, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch, cause: Exception
 ) -> None:
     user = await make_user("busy")
-    from blog_api.repositories import PostRepository
+    from blog_api.posts.repository import PostRepository
 
     async def conflicting(self: Any, obj: Any) -> Any:
         raise OperationalError("INSERT", {}, cause)

@@ -9,7 +9,7 @@ from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr
 
 from blog_api.config import Settings
-from blog_api.errors import (
+from blog_api.kit.errors import (
     AuthenticationError,
     ConflictError,
     DomainError,

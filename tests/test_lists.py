@@ -13,11 +13,13 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import update
 
-from blog_api.db import Access, transaction
-from blog_api.listing import Window
+from blog_api.kit.db import Access, transaction
+from blog_api.kit.listing import Window
 from blog_api.models import Favorite, Follow, Post, User
-from blog_api.repositories import PostRepository, TagRepository
-from blog_api.services import PostService, TagService
+from blog_api.posts.repository import PostRepository
+from blog_api.posts.service import PostService
+from blog_api.tags.repository import TagRepository
+from blog_api.tags.service import TagService
 from tests import social
 from tests.conftest import PostFactory, UserFactory
 from tests.test_cursors import SORTS, walk

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from blog_api.security import PasswordHasher
+from blog_api.users.passwords import PasswordHasher
 from tests.conftest import PASSWORD, ROOT, UserFactory, auth_headers
 
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import insert
 
-from blog_api.db import Access, transaction
+from blog_api.kit.db import Access, transaction
 from blog_api.models import Post, Tag, post_tags
 from tests.conftest import PostFactory, UserFactory
 

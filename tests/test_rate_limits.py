@@ -17,7 +17,7 @@ from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy import select
 
 from blog_api.config import Settings
-from blog_api.db import Access, transaction
+from blog_api.kit.db import Access, transaction
 from blog_api.main import create_app
 from blog_api.models import User
 from tests.conftest import PASSWORD

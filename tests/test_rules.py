@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from blog_api.rules import is_tag_name, is_username, normalize_tag, storable
-from blog_api.schemas.users import Username
+from blog_api.kit.rules import is_tag_name, is_username, normalize_tag, storable
+from blog_api.users.schemas import Username
 
 USERNAMES = ["ab", "abc", "a" * 32, "a" * 33, "Ann_B.c-d", "ann b", "anné", "ann\n", "", "x@y"]
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from blog_api.rules import (
+from blog_api.kit.rules import (
     COMMENT_BODY_PATTERN,
     IMAGE_URL_PATTERN,
     TAG_INPUT_PATTERN,

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient, Response
 from sqlalchemy import select, update
 
-from blog_api.db import Access, transaction, utcnow
+from blog_api.kit.db import Access, transaction, utcnow
 from blog_api.models import AuthSession, RefreshToken, User
 from tests.conftest import PASSWORD, UserFactory
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from httpx import AsyncClient
 
-from blog_api.services import posts as post_service
+from blog_api.posts import service as post_service
 from tests.conftest import PostFactory, UserFactory
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from httpx import AsyncClient
 
-from blog_api.rules import check_title, has_visible_character
+from blog_api.kit.rules import check_title, has_visible_character
 from tests.conftest import PASSWORD, PostFactory, UserFactory
 
 INVISIBLE_TITLES = [

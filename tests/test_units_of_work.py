@@ -14,7 +14,7 @@ from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
-from blog_api.db import Access, transaction
+from blog_api.kit.db import Access, transaction
 from blog_api.models import Tag, User
 from tests.conftest import PostFactory, UserFactory
 
@@ -262,7 +262,7 @@ async def test_the_sqlite_adapter_runs_a_statement_on_the_driver_thread_in_one_t
     a write its rowcount, through sqlite_driver.OneTripCursor."""
     if not is_sqlite:
         pytest.skip("the adapter is SQLite's")
-    from blog_api.sqlite_driver import OneTripCursor
+    from blog_api.kit.sqlite_driver import OneTripCursor
 
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()

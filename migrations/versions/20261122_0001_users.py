@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import blog_api.db
+import blog_api.kit.db
 
 revision: str = "0001_users"
 down_revision: str | None = None
@@ -31,9 +31,9 @@ def upgrade() -> None:
         sa.Column("bio", sa.Text(), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("is_superuser", sa.Boolean(), nullable=False),
-        sa.Column("password_changed_at", blog_api.db.UTCDateTime(), nullable=False),
-        sa.Column("created_at", blog_api.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", blog_api.db.UTCDateTime(), nullable=False),
+        sa.Column("password_changed_at", blog_api.kit.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", blog_api.kit.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", blog_api.kit.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
         sqlite_autoincrement=True,

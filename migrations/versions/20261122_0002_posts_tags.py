@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import blog_api.db
+import blog_api.kit.db
 
 revision: str = "0002_posts_tags"
 down_revision: str | None = "0001_users"
@@ -38,8 +38,8 @@ def upgrade() -> None:
         sa.Column("content", sa.Text(), nullable=False),
         sa.Column("excerpt", sa.String(length=200), nullable=False),
         sa.Column("published", sa.Boolean(), nullable=False),
-        sa.Column("created_at", blog_api.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", blog_api.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", blog_api.kit.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", blog_api.kit.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"], ["users.id"], name=op.f("fk_posts_author_id_users"), ondelete="CASCADE"
         ),

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import blog_api.db
+import blog_api.kit.db
 
 revision: str = "0004_refresh_tokens"
 down_revision: str | None = "0003_post_stats_search"
@@ -28,9 +28,9 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("family", sa.String(length=32), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", blog_api.db.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", blog_api.db.UTCDateTime(), nullable=False),
-        sa.Column("used_at", blog_api.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", blog_api.kit.db.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", blog_api.kit.db.UTCDateTime(), nullable=False),
+        sa.Column("used_at", blog_api.kit.db.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],

@@ -19,7 +19,7 @@ from types import ModuleType
 import sqlalchemy as sa
 from alembic import op
 
-import blog_api.db
+import blog_api.kit.db
 
 revision: str = "0005_social_counters"
 down_revision: str | None = "0004_refresh_tokens"
@@ -272,7 +272,7 @@ def upgrade() -> None:
 
     op.add_column("users", sa.Column("image", sa.String(length=500), nullable=True))
     op.add_column("posts", sa.Column("description", sa.String(length=300), nullable=True))
-    op.add_column("posts", sa.Column("published_at", blog_api.db.UTCDateTime(), nullable=True))
+    op.add_column("posts", sa.Column("published_at", blog_api.kit.db.UTCDateTime(), nullable=True))
     # NOT NULL with a default so that SQLite adds it in place (no copy of the table under the
     # foreign keys pointing at it); PostgreSQL drops the default once the keys are filled.
     op.add_column(
@@ -295,7 +295,7 @@ def upgrade() -> None:
         "favorites",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("post_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", blog_api.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", blog_api.kit.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["post_id"], ["posts.id"], name=op.f("fk_favorites_post_id_posts"), ondelete="CASCADE"
         ),
@@ -309,7 +309,7 @@ def upgrade() -> None:
         "follows",
         sa.Column("follower_id", sa.Integer(), nullable=False),
         sa.Column("followed_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", blog_api.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", blog_api.kit.db.UTCDateTime(), nullable=False),
         sa.CheckConstraint("follower_id <> followed_id", name=op.f("ck_follows_not_self")),
         sa.ForeignKeyConstraint(
             ["followed_id"],
@@ -341,8 +341,8 @@ def upgrade() -> None:
         sa.Column("post_id", sa.Integer(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("created_at", blog_api.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", blog_api.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", blog_api.kit.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", blog_api.kit.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"],
             ["users.id"],

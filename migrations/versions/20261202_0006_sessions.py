@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-import blog_api.db
+import blog_api.kit.db
 
 revision: str = "0006_sessions"
 down_revision: str | None = "0005_social_counters"
@@ -35,8 +35,8 @@ def upgrade() -> None:
         "sessions",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("authenticated_at", blog_api.db.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", blog_api.db.UTCDateTime(), nullable=False),
+        sa.Column("authenticated_at", blog_api.kit.db.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", blog_api.kit.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_sessions_user_id_users"), ondelete="CASCADE"
         ),
@@ -75,7 +75,7 @@ def downgrade() -> None:
         "users",
         sa.Column(
             "password_changed_at",
-            blog_api.db.UTCDateTime(),
+            blog_api.kit.db.UTCDateTime(),
             nullable=False,
             server_default=sa.text(default),
         ),

@@ -11,12 +11,12 @@ import sys
 from pydantic import ValidationError
 
 from blog_api.config import get_settings
-from blog_api.db import Access, create_engine, create_session_factory, transaction
-from blog_api.errors import ConflictError
-from blog_api.repositories import UserRepository
-from blog_api.schemas.users import UserCreate
-from blog_api.security import PasswordHasher
-from blog_api.services import UserService
+from blog_api.kit.db import Access, create_engine, create_session_factory, transaction
+from blog_api.kit.errors import ConflictError
+from blog_api.users.passwords import PasswordHasher
+from blog_api.users.repository import UserRepository
+from blog_api.users.schemas import UserCreate
+from blog_api.users.service import UserService
 
 
 def _ask(name: str, env: str, *, secret: bool = False) -> str:

@@ -81,7 +81,7 @@ class Settings(DatabaseSettings):
     # about a third of a request's CPU on the bench (bench/RESULTS.md). Off keeps Python's.
     gc_tuning: bool = True
 
-    # Rate limits on what costs a bcrypt (0 turns one off); see blog_api/ratelimit.py.
+    # Rate limits on what costs a bcrypt (0 turns one off); see blog_api/kit/ratelimit.py.
     login_failures_per_account: int = Field(10, ge=0, description="per 15 minutes")
     login_attempts_per_address: int = Field(60, ge=0, description="per minute")
     registrations_per_address: int = Field(20, ge=0, description="per hour")

@@ -15,10 +15,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from blog_api.api import realworld
-from blog_api.api.deps import get_optional_user
-from blog_api.api.docs import serve_docs
-from blog_api.api.middleware import (
+from blog_api import realworld
+from blog_api.auth import router as auth
+from blog_api.auth.deps import get_optional_user
+from blog_api.auth.security import TokenCodec
+from blog_api.comments import router as comments
+from blog_api.config import Settings, get_settings
+from blog_api.counters.service import fold_counters_forever
+from blog_api.favorites import router as favorites
+from blog_api.feed import router as feed
+from blog_api.follows import router as follows
+from blog_api.health import router as health
+from blog_api.kit.db import create_engine, create_session_factory
+from blog_api.kit.docs import serve_docs
+from blog_api.kit.middleware import (
     REQUEST_ID_HEADER,
     BodyLimitMiddleware,
     DatabaseFaultMiddleware,
@@ -28,24 +38,13 @@ from blog_api.api.middleware import (
     SecurityHeadersMiddleware,
     UnhandledErrorMiddleware,
 )
-from blog_api.api.openapi import document_api, operation_id
-from blog_api.api.problems import install_error_handlers
-from blog_api.api.routers import (
-    auth,
-    comments,
-    favorites,
-    feed,
-    follows,
-    health,
-    posts,
-    tags,
-    users,
-)
-from blog_api.config import Settings, get_settings
-from blog_api.db import create_engine, create_session_factory
-from blog_api.ratelimit import RateLimiter, RateLimitSettings
-from blog_api.security import PasswordHasher, TokenCodec
-from blog_api.services.counters import fold_counters_forever
+from blog_api.kit.openapi import document_api, operation_id
+from blog_api.kit.problems import install_error_handlers
+from blog_api.kit.ratelimit import RateLimiter, RateLimitSettings
+from blog_api.posts import router as posts
+from blog_api.tags import router as tags
+from blog_api.users import router as users
+from blog_api.users.passwords import PasswordHasher
 
 API_PREFIX = "/api/v1"
 

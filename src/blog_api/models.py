@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from blog_api.db import Base, UTCDateTime, utcnow
+from blog_api.kit.db import Base, UTCDateTime, utcnow
 
 # Primary keys are 32-bit integers on every database.
 MAX_ID = 2**31 - 1

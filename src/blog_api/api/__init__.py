@@ -1,1 +1,0 @@
-"""The HTTP layer: routers, dependencies, problem responses."""

@@ -1,0 +1,1 @@
+"""Favorites: a user marks a post."""

@@ -1,0 +1,1 @@
+"""The feed: published posts by the users the caller follows."""

@@ -1,0 +1,1 @@
+"""Follows: a user follows another; followers and following lists."""

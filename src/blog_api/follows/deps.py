@@ -1,0 +1,22 @@
+"""The follows' dependency: their service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from blog_api.follows.repository import FollowRepository
+from blog_api.follows.service import FollowService
+from blog_api.kit.deps import SessionDep
+from blog_api.users.deps import HasherDep
+from blog_api.users.repository import UserRepository
+from blog_api.users.service import UserService
+
+
+async def get_follow_service(session: SessionDep, hasher: HasherDep) -> FollowService:
+    users = UserRepository(session)
+    return FollowService(FollowRepository(session), users, UserService(users, hasher))
+
+
+FollowServiceDep = Annotated[FollowService, Depends(get_follow_service)]

@@ -1,0 +1,52 @@
+"""Follows: a user follows another (never themself); twice is still once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blog_api.follows.repository import FollowRepository
+from blog_api.kit.errors import InvalidInputError, NotFoundError, vanished
+from blog_api.kit.listing import Page, Window
+from blog_api.kit.repository import MissingReference
+from blog_api.models import User
+from blog_api.users.repository import UserRepository
+from blog_api.users.service import UserService
+
+
+class FollowService:
+    def __init__(
+        self, follows: FollowRepository, users: UserRepository, user_service: UserService
+    ) -> None:
+        self.follows = follows
+        self.users = users
+        self.user_service = user_service
+
+    async def follow(self, follower: User, user_id: int) -> Any:
+        """`follower` follows user `user_id`; that user's Profile (following: true)."""
+        if user_id == follower.id:
+            raise InvalidInputError("You cannot follow yourself", loc=("path", "user_id"))
+        try:
+            await self.follows.follow(follower.id, user_id)
+        except MissingReference:
+            exists = await self.users.exists(user_id)
+            raise vanished(exists, f"User {user_id} not found") from None
+        return await self.user_service.profile(follower, user_id)
+
+    async def followers(self, user_id: int, window: Window) -> Page[Any]:
+        """Who follows the user, most recent follow first; 404 for an unknown user."""
+        await self._exists(user_id)
+        return await self.follows.followers(user_id, window)
+
+    async def following(self, user_id: int, window: Window) -> Page[Any]:
+        """Whom the user follows, most recent follow first; 404 for an unknown user."""
+        await self._exists(user_id)
+        return await self.follows.following(user_id, window)
+
+    async def _exists(self, user_id: int) -> None:
+        if not await self.users.exists(user_id):
+            raise NotFoundError(f"User {user_id} not found")
+
+    async def unfollow(self, follower: User, user_id: int) -> Any:
+        """Stop following (not following is fine); the user's Profile (following: false)."""
+        await self.follows.unfollow(follower.id, user_id)
+        return await self.user_service.profile(follower, user_id)

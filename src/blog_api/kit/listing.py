@@ -1,0 +1,364 @@
+"""One kit for every list: sort orders, keyset cursors, windows (page, cursor, offset), the page.
+
+A list is a `Listing`: a name and, per value of its sort enum, the ordered keys of its rows,
+ending in a unique column (the id). `Listing.fetch` runs one SELECT of the caller's columns in
+that order over a `Window` and answers a `Page` of rows with the exact total (page and offset
+modes) and `next_cursor` (every mode). A cursor is opaque to clients: base64url of compact
+JSON `{"l": list, "s": sort, "k": [key values of the last row seen], "f": scope}`; one made
+for another list or sort, or holding anything else whatever its bytes, is a 422.
+
+One Listing may serve several lists: the posts one orders every list of posts (all of them,
+a tag's, the feed, your own). What selects a list's rows among them (the filter values, the
+post of a comments list, the user of a followers list) is the caller's `scope`; the cursor
+carries a short digest of it ("f", left out for a list without one), so that a cursor of
+one of them is a 422 on another.
+
+The sort enums live here, below the HTTP schemas, the services and the repositories, so that
+each of them can name a sort without importing the others.
+
+A new list is three lines in its repository:
+
+    FOLLOWERS = Listing("followers", {FollowSort.RECENT: (desc(Follow.created_at, TIME),
+                                                        desc(Follow.follower_id, INT))})
+    page = await FOLLOWERS.fetch(session, select(...).where(...), FollowSort.RECENT, window)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum, StrEnum
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from blog_api.kit.errors import InvalidInputError
+from blog_api.kit.rules import storable
+
+# A SELECT of any columns (SQLAlchemy 2.1 types Select by its column types).
+AnySelect = Select[*tuple[Any, ...]]
+T = TypeVar("T")
+U = TypeVar("U")
+S = TypeVar("S", bound=StrEnum)
+
+MAX_PER_PAGE = 100
+# No table holds more rows than a 32-bit id can number: a window starting further is empty.
+MAX_ROWS = 2**31
+_CURSOR_LOC = ("query", "cursor")
+_MAX_CURSOR_TEXT = 1000  # a key value: a casefolded 200-character title fits
+
+
+class Kind(Enum):
+    """What a key holds, so a cursor's value is checked and rebuilt as that type."""
+
+    INT = "int"
+    TEXT = "text"
+    TIME = "time"
+
+
+INT, TEXT, TIME = Kind.INT, Kind.TEXT, Kind.TIME
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    column: ColumnElement[Any]
+    kind: Kind
+    descending: bool = False
+
+
+def asc(column: Any, kind: Kind) -> Key:
+    return Key(column, kind)
+
+
+def desc(column: Any, kind: Kind) -> Key:
+    return Key(column, kind, descending=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which rows of a list: a page number (default), a cursor a previous page handed out,
+    or an offset (for clients that count rows themselves)."""
+
+    per_page: int = 20
+    page: int | None = None
+    cursor: str | None = None
+    offset: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list. `total` and `page` are None in cursor mode (`page` in offset mode
+    too); `next_cursor` is None on the last page."""
+
+    items: Sequence[T]
+    total: int | None
+    page: int | None
+    per_page: int
+    next_cursor: str | None
+
+    @property
+    def pages(self) -> int | None:
+        return None if self.total is None else -(-self.total // self.per_page)
+
+    def map(self, convert: Callable[[T], U]) -> Page[U]:
+        return Page([convert(item) for item in self.items], *self._rest())
+
+    def _rest(self) -> tuple[int | None, int | None, int, str | None]:
+        return self.total, self.page, self.per_page, self.next_cursor
+
+
+def empty_page(
+    window: Window, listing: Listing[Any] | None = None, sort: Any = None, scope: object = None
+) -> Page[Any]:
+    """The page of a list that cannot hold anything (a filter nothing matches); a bad cursor,
+    or one of another list, is still a 422."""
+    if window.cursor is not None:
+        if listing is not None:
+            listing.decode(sort, window.cursor, scope)
+        return Page([], None, None, window.per_page, None)
+    return Page(
+        [], 0, None if window.offset is not None else window.page or 1, window.per_page, None
+    )
+
+
+class Listing(Generic[S]):
+    def __init__(self, name: str, orders: Mapping[S, tuple[Key, ...]]) -> None:
+        self.name = name
+        self.orders = dict(orders)
+        self._statements: dict[Hashable, Any] = {}
+
+    def order_by(self, sort: S) -> list[ColumnElement[Any]]:
+        return [k.column.desc() if k.descending else k.column.asc() for k in self.orders[sort]]
+
+    def after(self, sort: S, values: Sequence[Any]) -> ColumnElement[bool]:
+        """Rows strictly after `values` in `sort` order. Keys all in one direction compare as
+        one row value, which both databases answer with a range scan of the matching index."""
+        keys = self.orders[sort]
+        bounds = [
+            bindparam(None, v, type_=k.column.type) for k, v in zip(keys, values, strict=True)
+        ]
+        return self._beyond(keys, bounds)
+
+    @staticmethod
+    def _beyond(keys: Sequence[Key], bounds: Sequence[Any]) -> ColumnElement[bool]:
+        if len({k.descending for k in keys}) == 1:
+            row, bound = tuple_(*(k.column for k in keys)), tuple_(*bounds)
+            return row < bound if keys[0].descending else row > bound
+        alternatives = []
+        for i, key in enumerate(keys):
+            beyond = key.column < bounds[i] if key.descending else key.column > bounds[i]
+            alternatives.append(
+                and_(*(k.column == b for k, b in zip(keys[:i], bounds, strict=False)), beyond)
+            )
+        return or_(*alternatives)
+
+    # --- cursors
+
+    def encode(self, sort: S, values: Sequence[Any], scope: object = None) -> str:
+        data = {"l": self.name, "s": sort.value, "k": [_dump(v) for v in values]}
+        if scope is not None:
+            data["f"] = _digest(scope)
+        raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        return base64.urlsafe_b64encode(raw.encode("utf-8")).rstrip(b"=").decode("ascii")
+
+    def decode(self, sort: S, cursor: str, scope: object = None) -> tuple[Any, ...]:
+        """The key values a cursor holds; 422 when it is malformed or made for another list
+        (another listing, or the same one with another `scope`) or sort."""
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            data = json.loads(raw.decode("utf-8"))
+            made_for, made_sort, values = data["l"], data["s"], data["k"]
+            made_of = data.get("f")
+        except (binascii.Error, ValueError, KeyError, TypeError, RecursionError):
+            raise _malformed() from None
+        if made_for != self.name or made_of != (None if scope is None else _digest(scope)):
+            raise InvalidInputError(
+                "The cursor was made for another list (or other filters)", loc=_CURSOR_LOC
+            )
+        if made_sort != sort.value:
+            raise InvalidInputError(
+                f"The cursor was made for another sort, not sort={sort.value}",
+                loc=_CURSOR_LOC,
+            )
+        keys = self.orders[sort]
+        if not isinstance(values, list) or len(values) != len(keys):
+            raise _malformed()
+        return tuple(_load(key.kind, value) for key, value in zip(keys, values, strict=True))
+
+    # --- the query
+
+    async def fetch(
+        self,
+        session: AsyncSession,
+        stmt: AnySelect | Callable[[], AnySelect],
+        sort: S,
+        window: Window,
+        *,
+        total: int | ColumnElement[int] | None = None,
+        params: Mapping[str, Any] | None = None,
+        shape: Hashable = None,
+        count: Callable[[], AnySelect] | None = None,
+        scope: object = None,
+    ) -> Page[Any]:
+        """The rows of `stmt` (its columns, filters and joins; no ORDER BY or LIMIT) in the
+        window, in `sort` order. Each row also carries its key values (`_k0`, `_k1`, ...).
+
+        The total, in page and offset modes: counted over `stmt` unless given, either as a
+        number or as an SQL expression (a counter), which then rides in the page's statement.
+
+        Building a statement and its cache key costs more than running a small one, so with a
+        `shape` (a hashable that names everything `stmt` is made of but the values, which
+        `stmt` takes as bind parameters from `params`) the statements are built once per shape,
+        sort and mode; `stmt` may then be a function that builds it. `count` builds a lighter
+        statement with the same rows to count (the filters without the shown columns).
+
+        `scope`: what selects this list's rows among those of the listing (JSON values: the
+        filters, an id), when there is anything; cursors of another scope are a 422.
+        """
+        per_page = window.per_page
+        values = dict(params or {})
+        # Plain columns need none of the ORM's per-row work: run them on the session's
+        # connection, as Core statements (same transaction).
+        conn = await session.connection()
+        if window.cursor is not None:
+            after = self.decode(sort, window.cursor, scope)
+            values.update({f"_after{i}": v for i, v in enumerate(after)})
+            values["_limit"] = per_page + 1
+            query = self._built(stmt, sort, "cursor", shape, None)
+            rows = (await conn.execute(query, values)).all()
+            items = rows[:per_page]
+            more = len(rows) > per_page
+            return Page(items, None, None, per_page, self._next(sort, items, more, scope))
+
+        if window.offset is not None:
+            start, page = window.offset, None
+        else:
+            page = window.page or 1
+            start = (page - 1) * per_page
+        values.update({"_limit": per_page, "_offset": start})
+        if total is None:
+            total = await self._count(conn, count or stmt, shape, values)
+        if isinstance(total, int):
+            items = []
+            if start < min(total, MAX_ROWS):
+                query = self._built(stmt, sort, "deep" if start else "page", shape, None)
+                items = list((await conn.execute(query, values)).all())
+        else:
+            items = []
+            if start < MAX_ROWS:
+                query = self._built(stmt, sort, "deep" if start else "page", shape, total)
+                items = list((await conn.execute(query, values)).all())
+            total = items[0]._total if items else await conn.scalar(select(total), values)
+            total = int(total or 0)
+        more = start + len(items) < total
+        return Page(items, total, page, per_page, self._next(sort, items, more, scope))
+
+    def _built(
+        self,
+        stmt: AnySelect | Callable[[], AnySelect],
+        sort: S,
+        mode: str,
+        shape: Hashable,
+        total: ColumnElement[int] | None,
+    ) -> AnySelect:
+        key = (shape, sort, mode, total is not None)
+        if shape is not None and key in self._statements:
+            cached: AnySelect = self._statements[key]
+            return cached
+        keys = self.orders[sort]
+        base = stmt() if callable(stmt) else stmt
+        query = base.add_columns(*(k.column.label(f"_k{i}") for i, k in enumerate(keys)))
+        if total is not None:
+            query = query.add_columns(total.label("_total"))
+        limit = bindparam("_limit", type_=Integer)
+        offset = bindparam("_offset", type_=Integer)
+        if mode == "cursor":
+            bounds = [bindparam(f"_after{i}", type_=k.column.type) for i, k in enumerate(keys)]
+            query = query.where(self._beyond(keys, bounds))
+        elif mode == "deep":
+            # Past the first page, OFFSET has the database build every row it skips, the
+            # shown columns' subqueries included: seconds at page 2,000. So the page's rows
+            # are found on the sort keys alone (an index scan), then read whole. The last key
+            # is unique within a list (it breaks ties), so it names a row.
+            last = keys[-1].column
+            rows = base.with_only_columns(last).order_by(*self.order_by(sort))
+            query = query.where(last.in_(rows.limit(limit).offset(offset)))
+        else:
+            query = query.offset(offset)
+        query = query.order_by(*self.order_by(sort)).limit(limit)
+        if shape is not None:
+            self._statements[key] = query
+        return query
+
+    async def _count(
+        self,
+        conn: AsyncConnection,
+        stmt: AnySelect | Callable[[], AnySelect],
+        shape: Hashable,
+        values: Mapping[str, Any],
+    ) -> int:
+        key = (shape, "count")
+        counted = self._statements.get(key) if shape is not None else None
+        if counted is None:
+            base = stmt() if callable(stmt) else stmt
+            counted = select(func.count()).select_from(base.order_by(None).subquery())
+            if shape is not None:
+                self._statements[key] = counted
+        return int(await conn.scalar(counted, values) or 0)
+
+    def _next(self, sort: S, items: Sequence[Any], more: bool, scope: object) -> str | None:
+        if not (more and items):
+            return None
+        last = items[-1]
+        keys = [getattr(last, f"_k{i}") for i in range(len(self.orders[sort]))]
+        return self.encode(sort, keys, scope)
+
+
+def _digest(scope: object) -> str:
+    """A short name for a scope (JSON values): 48 bits of its BLAKE2b hash. A check that a
+    cursor comes back to the list it was made for, not a secret: cursors are not signed."""
+    text = json.dumps(scope, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=6).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")
+
+
+def _malformed() -> InvalidInputError:
+    return InvalidInputError("The cursor is malformed", loc=_CURSOR_LOC)
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, datetime):
+        # The text the API prints for a timestamp: UTC, 'Z', microseconds only if any.
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return value
+
+
+def _load(kind: Kind, value: Any) -> Any:
+    if kind is Kind.INT:
+        # Keys are 32-bit on PostgreSQL (ids, and counts of rows that have such ids), which
+        # refuses a parameter past that: no row holds such a value, so no cursor does either.
+        if isinstance(value, int) and not isinstance(value, bool) and -MAX_ROWS <= value < MAX_ROWS:
+            return value
+        raise _malformed()
+    if not isinstance(value, str) or len(value) > _MAX_CURSOR_TEXT:
+        raise _malformed()
+    try:
+        storable(value)
+    except ValueError:
+        raise _malformed() from None
+    if kind is Kind.TEXT:
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError("no time zone")
+        # OverflowError: a time that leaves the calendar once moved to UTC (year 1 at +01:00).
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise _malformed() from None

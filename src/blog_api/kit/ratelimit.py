@@ -1,0 +1,121 @@
+"""Rate limits on what costs a bcrypt: logins, registrations, password changes.
+
+The algorithm and the storage come from the `limits` library: a sliding window (two
+counters per key, weighted by how far into the window we are), kept in Redis
+when `REDIS_URL` is set (every worker and machine then shares the counts) and in this process's
+memory otherwise. A limit of 0 turns that limit off.
+
+Each check happens before the password is hashed, and counts the attempt at once: a burst of
+32 simultaneous guesses at one account spends at most the limit's worth of bcrypt, the rest
+are refused in microseconds, and every other user's login goes on at its usual speed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+
+from blog_api.kit.errors import RateLimitedError
+
+logger = logging.getLogger("blog_api.kit.ratelimit")
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitSettings:
+    login_failures_per_account: int = 10  # per 15 minutes
+    login_attempts_per_address: int = 60  # per minute
+    registrations_per_address: int = 20  # per hour
+    password_changes_per_account: int = 5  # per hour
+    redis_url: str | None = None
+    key_prefix: str = "blog_api"
+
+
+def _storage(settings: RateLimitSettings) -> Storage:
+    if not settings.redis_url:
+        return MemoryStorage()
+    url = settings.redis_url
+    if not url.startswith("async+"):
+        url = f"async+{url}"
+    return RedisStorage(
+        url,
+        implementation="redispy",
+        key_prefix=settings.key_prefix,
+        socket_timeout=1.0,
+        socket_connect_timeout=1.0,
+    )
+
+
+def _item(amount: int, per_hour: bool, multiples: int = 1) -> RateLimitItem | None:
+    if amount <= 0:
+        return None
+    cls = RateLimitItemPerHour if per_hour else RateLimitItemPerMinute
+    return cls(amount, multiples)
+
+
+class RateLimiter:
+    def __init__(self, settings: RateLimitSettings) -> None:
+        self.storage = _storage(settings)
+        self._window = SlidingWindowCounterRateLimiter(self.storage)
+        self._login_account = _item(settings.login_failures_per_account, False, 15)
+        self._login_address = _item(settings.login_attempts_per_address, False)
+        self._registration = _item(settings.registrations_per_address, True)
+        self._password_change = _item(settings.password_changes_per_account, True)
+
+    async def login_from(self, address: str) -> None:
+        """Before a login: every attempt from `address` counts."""
+        await self._hit(
+            self._login_address, "Too many login attempts from this address", "la", address
+        )
+
+    async def login_attempt(self, account: str) -> None:
+        """Before a login's bcrypt: the attempt counts as a failure of `account` until
+        `login_succeeded` starts the count afresh."""
+        await self._hit(
+            self._login_account,
+            "Too many failed logins for this account; try again later",
+            "lf",
+            account,
+        )
+
+    async def login_succeeded(self, account: str) -> None:
+        if self._login_account is None:
+            return
+        try:
+            await self._window.clear(self._login_account, "lf", account)
+        except Exception:
+            logger.warning("rate limit storage unavailable", exc_info=True)
+
+    async def registration(self, address: str) -> None:
+        await self._hit(
+            self._registration, "Too many registrations from this address", "rg", address
+        )
+
+    async def password_change(self, user_id: int) -> None:
+        await self._hit(
+            self._password_change, "Too many password changes for this account", "pw", str(user_id)
+        )
+
+    async def _hit(self, item: RateLimitItem | None, detail: str, *key: str) -> None:
+        if item is None:
+            return
+        try:
+            allowed = await self._window.hit(item, *key)
+            if allowed:
+                return
+            stats = await self._window.get_window_stats(item, *key)
+        except RateLimitedError:
+            raise
+        except Exception:
+            # Rate limits protect the CPU; an unreachable Redis must not lock everybody out.
+            logger.warning(
+                "rate limit storage unavailable; letting the request through", exc_info=True
+            )
+            return
+        retry_after = math.ceil(stats.reset_time - time.time())
+        raise RateLimitedError(detail, retry_after=retry_after)

@@ -1,0 +1,27 @@
+"""The posts' dependencies: their service, and a post id in a path."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path
+from pydantic import BeforeValidator
+
+from blog_api.kit.deps import SessionDep
+from blog_api.kit.rules import check_decimal_id
+from blog_api.models import MAX_ID
+from blog_api.posts.repository import PostRepository
+from blog_api.posts.service import PostService
+from blog_api.tags.repository import TagRepository
+
+
+async def get_post_service(session: SessionDep) -> PostService:
+    return PostService(PostRepository(session), TagRepository(session))
+
+
+PostServiceDep = Annotated[PostService, Depends(get_post_service)]
+
+
+PostIdPath = Annotated[
+    int, Path(ge=1, le=MAX_ID, description="A post id"), BeforeValidator(check_decimal_id)
+]

@@ -1,0 +1,163 @@
+"""Posts: who may see and change them, slugs, tags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blog_api.kit.db import utcnow
+from blog_api.kit.errors import (
+    CALLER_GONE,
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServiceBusyError,
+)
+from blog_api.kit.listing import Page, Window, empty_page
+from blog_api.kit.repository import MissingReference, UniqueViolation
+from blog_api.kit.rules import excerpt, is_tag_name, is_username
+from blog_api.models import Post, User
+from blog_api.posts.repository import POSTS, PostFilter, PostRepository, PostRow
+from blog_api.posts.schemas import PostCreate, PostUpdate
+from blog_api.posts.slugs import is_slug, slugify, with_random_suffix
+from blog_api.posts.sorting import PostSort
+from blog_api.posts.visibility import may_see_post
+from blog_api.tags.repository import TagRepository
+from blog_api.users.service import viewer_id
+
+SLUG_ATTEMPTS = 8
+
+
+class PostService:
+    def __init__(self, posts: PostRepository, tags: TagRepository) -> None:
+        self.posts = posts
+        self.tags = tags
+
+    async def create(self, author: User, data: PostCreate) -> PostRow:
+        now = utcnow()
+        post = Post(
+            author=await self.posts.attach_author(author),
+            title=data.title,
+            content=data.content,
+            excerpt=excerpt(data.content),
+            description=data.description,
+            published=data.published,
+            published_at=now if data.published else None,
+            created_at=now,
+            updated_at=now,
+            tags=await self.tags.get_or_create(data.tags),
+        )
+        base = slugify(data.title)
+        for attempt in range(SLUG_ATTEMPTS):
+            post.slug = base if attempt == 0 else with_random_suffix(base)
+            try:
+                await self.posts.add(post)
+            except UniqueViolation:
+                continue
+            except MissingReference:
+                raise AuthenticationError(CALLER_GONE) from None
+            return await self._read(author, post.id)
+        # Only a flood of posts with one title can get here: a 503 the client may retry.
+        raise ServiceBusyError("No free slug for this title right now; try again")
+
+    async def get(self, viewer: User | None, post_id: int) -> PostRow:
+        """The post as `viewer` sees it (their `favorited` flag included), or 404."""
+        return self._visible(
+            viewer, await self.posts.read(viewer_id(viewer), post_id=post_id), post_id
+        )
+
+    async def get_by_slug(self, viewer: User | None, slug: str) -> PostRow:
+        post = await self.posts.read(viewer_id(viewer), slug=slug) if is_slug(slug) else None
+        return self._visible(viewer, post, repr(slug[:100]))
+
+    async def update(self, actor: User, post_id: int, data: PostUpdate) -> PostRow:
+        post = await self._editable(actor, post_id)
+        sent = data.model_dump(exclude_unset=True)
+        changes: dict[str, Any] = {k: v for k, v in sent.items() if k != "tags"}
+        if "content" in changes:
+            changes["excerpt"] = excerpt(changes["content"])
+        if "tags" in sent:
+            changes["tags"] = await self.tags.get_or_create(sent["tags"])
+        if changes.get("published") and post.published_at is None:
+            changes["published_at"] = utcnow()  # first published now; kept from then on
+        # The slug stays as it is when the title changes: links to the post keep working.
+        if not changes:
+            return await self._read(actor, post_id)
+        changes["updated_at"] = utcnow()  # also when only the tags change
+        try:
+            await self.posts.update(post, changes)
+        except UniqueViolation:
+            # Only a simultaneous edit setting the same new tags can collide here.
+            raise ConflictError(
+                f"Post {post_id} was changed by another request at the same time; try again"
+            ) from None
+        return await self._read(actor, post_id)
+
+    async def delete(self, actor: User, post_id: int) -> None:
+        await self._editable(actor, post_id)
+        await self.posts.delete_by_id(post_id)
+
+    async def list_published(
+        self,
+        viewer: User | None,
+        window: Window,
+        *,
+        author: str | None = None,
+        tag: str | None = None,
+        q: str | None = None,
+        favorited_by: str | None = None,
+        sort: PostSort = PostSort.PUBLISHED_DESC,
+    ) -> Page[PostRow]:
+        """Published posts, filtered (AND) and sorted, as `viewer` sees them."""
+        if tag is not None:
+            tag = tag.strip().lower()
+        filters = PostFilter(
+            author_username=author, tag=tag, q=q or None, favorited_by=favorited_by
+        )
+        if (
+            (tag is not None and not is_tag_name(tag))
+            or any(name is not None and not is_username(name) for name in (author, favorited_by))
+            or (q is not None and "\x00" in q)
+        ):
+            # No post can match (and PostgreSQL would refuse a NUL): an empty page.
+            return empty_page(window, POSTS, sort, filters.scope())
+        return await self.posts.list_summaries(filters, sort, window, viewer_id=viewer_id(viewer))
+
+    async def list_feed(self, reader: User, window: Window) -> Page[PostRow]:
+        """Published posts by the users `reader` follows, most recently published first."""
+        filters = PostFilter(followed_by=reader.id)
+        return await self.posts.list_summaries(
+            filters, PostSort.PUBLISHED_DESC, window, viewer_id=reader.id
+        )
+
+    async def list_own(self, owner: User, window: Window) -> Page[PostRow]:
+        """The owner's posts, drafts included, newest first."""
+        filters = PostFilter(published_only=False, author_id=owner.id)
+        return await self.posts.list_summaries(
+            filters, PostSort.CREATED_DESC, window, viewer_id=owner.id
+        )
+
+    async def _read(self, viewer: User, post_id: int) -> PostRow:
+        """A post just written, as its writer sees it."""
+        row = await self.posts.read(viewer.id, post_id=post_id)
+        assert row is not None  # written by this transaction
+        return row
+
+    def _visible(self, viewer: User | None, post: PostRow | None, what: object) -> PostRow:
+        """The post, or 404: a draft does not exist for anyone but its author and superusers."""
+        if post is None or not may_see_post(
+            viewer, published=post["published"], author_id=post["author_id"]
+        ):
+            raise NotFoundError(f"Post {what} not found")
+        return post
+
+    async def _editable(self, actor: User, post_id: int) -> Post:
+        """The post, locked: racing edits and deletes queue, and a deleted post is a 404."""
+        post = await self.posts.get_full(post_id, for_update=True)
+        if post is None or not may_see_post(
+            actor, published=post.published, author_id=post.author_id
+        ):
+            raise NotFoundError(f"Post {post_id} not found")
+        if not (actor.is_superuser or actor.id == post.author_id):
+            raise PermissionDeniedError("Only the author or a superuser may change this post")
+        return post

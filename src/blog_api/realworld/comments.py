@@ -1,0 +1,128 @@
+"""RealWorld: an article's comments, listed whole, oldest first."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response, status
+from pydantic import BeforeValidator
+
+from blog_api.comments.deps import CommentServiceDep
+from blog_api.comments.schemas import CommentCreate
+from blog_api.kit.rules import check_decimal_id
+from blog_api.models import MAX_ID, User
+from blog_api.posts.deps import PostServiceDep
+from blog_api.realworld.articles import SlugPath, published_article
+from blog_api.realworld.convert import native, refuse_blank, timestamp
+from blog_api.realworld.deps import CurrentCaller, OptionalCaller, viewer
+from blog_api.realworld.errors import RealWorldRoute, about
+from blog_api.realworld.openapi import responses
+from blog_api.realworld.schemas import (
+    MultipleCommentsResponse,
+    NewCommentRequest,
+    SingleCommentResponse,
+)
+from blog_api.users.deps import UserServiceDep
+
+router = APIRouter(route_class=RealWorldRoute, tags=["Comments"])
+
+# Any integer, as the spec says (ids below 1 name no comment: 404); digits only, as on /api/v1.
+CommentIdPath = Annotated[
+    int, Path(le=MAX_ID, description="ID of the comment"), BeforeValidator(check_decimal_id)
+]
+
+
+def _field(author: Mapping[str, Any] | User, name: str) -> Any:
+    return author[name] if isinstance(author, Mapping) else getattr(author, name)
+
+
+def comment_body(comment: Mapping[str, Any], followed: set[int]) -> dict[str, Any]:
+    """A native Comment answer (its author a UserPublic mapping, or the writer's record) as
+    RealWorld shows it; `followed` holds the ids of the authors the reader follows."""
+    author = comment["author"]
+    return {
+        "id": comment["id"],
+        "createdAt": timestamp(comment["created_at"]),
+        "updatedAt": timestamp(comment["updated_at"]),
+        "body": comment["body"],
+        "author": {
+            "username": _field(author, "username"),
+            "bio": _field(author, "bio"),
+            "image": _field(author, "image"),
+            "following": _field(author, "id") in followed,
+        },
+    }
+
+
+@router.get(
+    "/articles/{slug}/comments",
+    operation_id="GetArticleComments",
+    summary="Get comments for an article",
+    description="Get the comments for an article. Auth is optional",
+    response_model=MultipleCommentsResponse,
+    responses=responses(401, 404, 422),
+)
+async def list_comments(
+    slug: SlugPath,
+    caller: OptionalCaller,
+    posts: PostServiceDep,
+    comments: CommentServiceDep,
+    users: UserServiceDep,
+) -> dict[str, Any]:
+    reader = viewer(caller)
+    with about("article"):
+        post = await published_article(posts, reader, slug)
+        found = await comments.list_all(reader, post["id"])
+    followed = await users.followed_among(reader, {_field(c["author"], "id") for c in found})
+    return {"comments": [comment_body(comment, followed) for comment in found]}
+
+
+@router.post(
+    "/articles/{slug}/comments",
+    operation_id="CreateArticleComment",
+    summary="Create a comment for an article",
+    description="Create a comment for an article. Auth is required",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SingleCommentResponse,
+    responses=responses(401, 404, 422),
+)
+async def create_comment(
+    slug: SlugPath,
+    body: NewCommentRequest,
+    caller: CurrentCaller,
+    posts: PostServiceDep,
+    comments: CommentServiceDep,
+) -> dict[str, Any]:
+    refuse_blank({"body": body.comment.body})
+    data = native(CommentCreate, {"body": body.comment.body})
+    with about("article"):
+        post = await published_article(posts, caller.user, slug)
+        comment = await comments.create(caller.user, post["id"], data)
+    # One's own comment: one does not follow oneself.
+    return {"comment": comment_body(comment, set())}
+
+
+@router.delete(
+    "/articles/{slug}/comments/{id}",
+    operation_id="DeleteArticleComment",
+    summary="Delete a comment for an article",
+    description="Delete a comment for an article. Auth is required",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=responses(401, 403, 404, 422),
+)
+async def delete_comment(
+    slug: SlugPath,
+    id: CommentIdPath,
+    caller: CurrentCaller,
+    posts: PostServiceDep,
+    comments: CommentServiceDep,
+) -> Response:
+    """The comment's author, the article's author (or a superuser) may delete it; a comment
+    id is looked up within its article."""
+    with about("article"):
+        post = await published_article(posts, caller.user, slug)
+    with about("comment"):
+        await comments.delete(caller.user, post["id"], id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,1 +1,0 @@
-"""Pydantic shapes of what goes in and out over HTTP."""

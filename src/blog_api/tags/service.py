@@ -1,0 +1,25 @@
+"""Tags and how much they are used."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blog_api.kit.listing import Page, Window
+from blog_api.tags.repository import TagRepository
+
+
+class TagService:
+    """The door to the tags for both faces of the API (routers speak to services only). No
+    rule of its own: a tag shows while a published post carries it, which the counts say."""
+
+    def __init__(self, tags: TagRepository) -> None:
+        self.tags = tags
+
+    async def popular(self, window: Window) -> Page[Any]:
+        """Tags on published posts with their counts (`name`, `post_count`), most used first,
+        then by name."""
+        return await self.tags.popular(window)
+
+    async def names_in_use(self) -> list[str]:
+        """Every tag on at least one published post (uncapped), most used first."""
+        return await self.tags.names_in_use()

@@ -1,0 +1,1 @@
+"""Accounts: registration, profiles, changes and deletion."""

@@ -1,0 +1,126 @@
+"""Queries on users."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, bindparam, exists, false, func, select, update
+
+from blog_api.counters.repository import counter_value
+from blog_api.kit.listing import INT, TIME, AnySelect, Listing, Page, Window, desc
+from blog_api.kit.repository import BaseRepository
+from blog_api.models import AuthSession, Counter, Follow, User
+from blog_api.users.sorting import UserSort
+
+USERS = Listing("users", {UserSort.CREATED_DESC: (desc(User.created_at, TIME), desc(User.id, INT))})
+# UserPublic's columns.
+PUBLIC_COLUMNS = (User.id, User.username, User.bio, User.image, User.created_at)
+
+
+def profile_columns(viewer_id: int | ColumnElement[int] | None) -> list[ColumnElement[Any]]:
+    """Profile's columns beyond UserPublic's: the counts, and whether the viewer (an id, or a
+    bind parameter) follows."""
+    following: ColumnElement[bool] = (
+        false()
+        if viewer_id is None
+        else exists().where(Follow.follower_id == viewer_id, Follow.followed_id == User.id)
+    )
+    return [
+        counter_value(Counter.USER_POSTS, User.id).label("posts_count"),
+        counter_value(Counter.USER_FOLLOWERS, User.id).label("followers_count"),
+        counter_value(Counter.USER_FOLLOWING, User.id).label("following_count"),
+        following.label("following"),
+    ]
+
+
+@lru_cache
+def _profile_select(viewer: bool, by_username: bool) -> AnySelect:
+    """One Profile row's SELECT, built once: the values are bind parameters."""
+    viewer_id = bindparam("viewer_id", type_=Integer) if viewer else None
+    where = (
+        func.lower(User.username) == bindparam("username")
+        if by_username
+        else User.id == bindparam("user_id", type_=Integer)
+    )
+    return select(*PUBLIC_COLUMNS, *profile_columns(viewer_id)).where(where)
+
+
+class UserRepository(BaseRepository[User]):
+    model = User
+
+    async def exists(self, user_id: int) -> bool:
+        """Whether the user exists (the primary key index alone)."""
+        return await self.session.scalar(select(User.id).where(User.id == user_id)) is not None
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await self.session.scalar(select(User).where(User.email == email.lower()))
+
+    async def get_by_username(self, username: str) -> User | None:
+        return await self.session.scalar(
+            select(User).where(func.lower(User.username) == username.lower())
+        )
+
+    async def list_public(self, window: Window) -> Page[Any]:
+        """Users as anyone sees them (UserPublic rows), newest first."""
+        return await USERS.fetch(
+            self.session,
+            lambda: select(*PUBLIC_COLUMNS),
+            UserSort.CREATED_DESC,
+            window,
+            shape="public",
+            count=lambda: select(User.id),
+        )
+
+    async def profile(
+        self, viewer_id: int | None, *, user_id: int | None = None, username: str | None = None
+    ) -> Any | None:
+        """One Profile row by id or by username (ignoring case), in one statement."""
+        stmt = _profile_select(viewer_id is not None, user_id is None)
+        params = {
+            "viewer_id": viewer_id,
+            "user_id": user_id,
+            "username": None if username is None else username.lower(),
+        }
+        return (await self.session.execute(stmt, params)).one_or_none()
+
+    async def followed_among(self, follower_id: int, user_ids: Collection[int]) -> set[int]:
+        """Which of `user_ids` `follower_id` follows."""
+        if not user_ids:
+            return set()
+        found = await self.session.scalars(
+            select(Follow.followed_id).where(
+                Follow.follower_id == follower_id, Follow.followed_id.in_(user_ids)
+            )
+        )
+        return set(found)
+
+    async def replace_password_hash(self, user_id: int, old: str, new: str) -> bool:
+        """Store `new` unless the hash changed since `old` was read (a password change won)."""
+        result = await self.session.execute(
+            update(User)
+            .where(User.id == user_id, User.hashed_password == old)
+            .values(hashed_password=new)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def get_in_session(
+        self, user_id: int, session_id: str, now: datetime
+    ) -> tuple[User, bool] | None:
+        """The user, and whether `session_id` is one of their sessions and lasts past `now`, in
+        one statement: what checking an access token costs."""
+        session_live = (
+            exists()
+            .where(
+                AuthSession.id == session_id,
+                AuthSession.user_id == User.id,
+                AuthSession.expires_at > now,
+            )
+            .label("session_live")
+        )
+        row = (
+            await self.session.execute(select(User, session_live).where(User.id == user_id))
+        ).one_or_none()
+        return None if row is None else (row[0], bool(row[1]))
