@@ -15,7 +15,7 @@ from blog_api.comments.schemas import Comment
 from blog_api.comments.service import CommentService
 from blog_api.kit.db import Access, transaction
 from blog_api.kit.errors import NotFoundError
-from blog_api.posts.repository import PostRepository
+from blog_api.posts.deps import post_service
 from tests.conftest import PostFactory, UserFactory
 from tests.social import (
     API,
@@ -347,7 +347,8 @@ async def test_service_lists_every_comment_whole_for_clients_without_paging(
     draft = await make_post(writer["headers"], title="Draft", published=False)
     said = [await comment(client, post["id"], writer["headers"], f"c{i}") for i in range(105)]
     async with transaction(app.state.session_factory, Access.READ) as session:
-        service = CommentService(CommentRepository(session), PostRepository(session))
+        posts = post_service(session)
+        service = CommentService(CommentRepository(session), posts)
         everything = await service.list_all(None, post["id"])
         with pytest.raises(NotFoundError):
             await service.list_all(None, draft["id"])

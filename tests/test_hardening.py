@@ -18,10 +18,8 @@ from blog_api.kit.db import Access, transaction
 from blog_api.kit.errors import AuthenticationError
 from blog_api.main import create_app
 from blog_api.models import User
-from blog_api.posts.repository import PostRepository
+from blog_api.posts.deps import post_service
 from blog_api.posts.schemas import PostCreate
-from blog_api.posts.service import PostService
-from blog_api.tags.repository import TagRepository
 from tests.conftest import PASSWORD, PostFactory, UserFactory, auth_headers
 
 
@@ -296,7 +294,7 @@ async def test_a_post_whose_author_was_deleted_meanwhile_is_401_and_not_stored(
 
     async def create_as_snapshot() -> None:
         async with transaction(app.state.session_factory, Access.WRITE) as session:
-            service = PostService(PostRepository(session), TagRepository(session))
+            service = post_service(session)
             await service.create(snapshot, PostCreate(title="orphan", content="c", tags=["x"]))
 
     with pytest.raises(AuthenticationError):

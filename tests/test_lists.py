@@ -16,10 +16,8 @@ from sqlalchemy import update
 from blog_api.kit.db import Access, transaction
 from blog_api.kit.listing import Window
 from blog_api.models import Favorite, Follow, Post, User
-from blog_api.posts.repository import PostRepository
-from blog_api.posts.service import PostService
-from blog_api.tags.repository import TagRepository
-from blog_api.tags.service import TagService
+from blog_api.posts.deps import post_service
+from blog_api.tags.deps import tag_service
 from tests import social
 from tests.conftest import PostFactory, UserFactory
 from tests.test_cursors import SORTS, walk
@@ -235,7 +233,7 @@ async def test_feed_lists_the_followed_authors_published_posts(
     async with transaction(app.state.session_factory, Access.WRITE) as session:
         session.add(Follow(follower_id=reader["id"], followed_id=followed["id"]))
     async with transaction(app.state.session_factory, Access.READ) as session:
-        service = PostService(PostRepository(session), TagRepository(session))
+        service = post_service(session)
         me = await session.get_one(User, reader["id"])
         page = await service.list_feed(me, Window(per_page=1))
         assert [p["title"] for p in page.items] == ["in too"]
@@ -283,7 +281,7 @@ async def test_offset_window_counts_from_a_row_with_the_exact_total(
     for i in range(5):
         await make_post(user["headers"], title=f"o{i}")
     async with transaction(app.state.session_factory, Access.READ) as session:
-        service = PostService(PostRepository(session), TagRepository(session))
+        service = post_service(session)
         page = await service.list_published(None, Window(per_page=2, offset=1))
         assert [p["title"] for p in page.items] == ["o3", "o2"]
         assert (page.total, page.page) == (5, None)
@@ -291,7 +289,7 @@ async def test_offset_window_counts_from_a_row_with_the_exact_total(
         assert (list(past.items), past.total) == ([], 5)
         tagged = await service.list_published(None, Window(per_page=2, offset=4), tag="none")
         assert (list(tagged.items), tagged.total) == ([], 0)
-        assert await TagService(TagRepository(session)).names_in_use() == []
+        assert await tag_service(session).names_in_use() == []
 
 
 async def test_every_list_walked_by_page_number_gives_what_its_cursors_give(

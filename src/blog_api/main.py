@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI
 
 from blog_api import realworld
 from blog_api.auth import router as auth
-from blog_api.auth.deps import get_optional_user
+from blog_api.auth.deps import get_auth_service, get_current_user, get_optional_user
 from blog_api.auth.security import TokenCodec
 from blog_api.comments import router as comments
 from blog_api.config import Settings, get_settings
@@ -27,6 +27,7 @@ from blog_api.feed import router as feed
 from blog_api.follows import router as follows
 from blog_api.health import router as health
 from blog_api.kit.db import create_engine, create_session_factory
+from blog_api.kit.deps import database_answers, get_rate_limiter, get_session
 from blog_api.kit.docs import serve_docs
 from blog_api.kit.middleware import (
     REQUEST_ID_HEADER,
@@ -38,7 +39,7 @@ from blog_api.kit.middleware import (
     SecurityHeadersMiddleware,
     UnhandledErrorMiddleware,
 )
-from blog_api.kit.openapi import document_api, operation_id
+from blog_api.kit.openapi import Policies, document_api, operation_id
 from blog_api.kit.problems import install_error_handlers
 from blog_api.kit.ratelimit import RateLimiter, RateLimitSettings
 from blog_api.posts import router as posts
@@ -123,7 +124,14 @@ def create_app(settings: Settings) -> FastAPI:
     serve_docs(
         app, openapi_url="/openapi.json", docs_url="/docs", redoc_url="/redoc", title=app.title
     )
-    document_api(app)
+    document_api(
+        app,
+        Policies(
+            login_required=(get_current_user,),
+            uses_database=(get_session, get_auth_service, get_optional_user, database_answers),
+            rate_limited=(get_rate_limiter,),
+        ),
+    )
     app.include_router(health.router)
     # Any token sent is checked, also where none is needed: a bad one is a 401 everywhere.
     # A request is matched against the routes in this order, one by one: the reads of posts,

@@ -10,33 +10,38 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from blog_api.auth.repository import AuthSessionRepository
+from blog_api.auth.repository import AuthSessionRepository, RefreshTokenRepository
 from blog_api.auth.security import TokenCodec
-from blog_api.auth.service import AuthService, SessionService, UserStore
+from blog_api.auth.service import AuthService, AuthStore, AuthUnit, SessionService
 from blog_api.kit.db import Access, transaction
 from blog_api.kit.deps import SessionDep, _session_factory
 from blog_api.kit.errors import AuthenticationError
 from blog_api.models import User
-from blog_api.users.repository import UserRepository
+from blog_api.users.deps import user_service
 
 
-def _user_store(request: Request) -> UserStore:
-    """Short transactions of authentication's own (see services/auth.py), never the request's:
+def _auth_store(request: Request) -> AuthStore:
+    """Short transactions of authentication's own (see auth/service.py), never the request's:
     the request's transaction must not be open while a password is hashed."""
     factory = _session_factory(request)
+    hasher = request.app.state.hasher
 
     @asynccontextmanager
-    async def open_users(access: Access) -> AsyncIterator[UserRepository]:
+    async def open_unit(access: Access) -> AsyncIterator[AuthUnit]:
         async with transaction(factory, access) as session:
-            yield UserRepository(session)
+            yield AuthUnit(
+                users=user_service(session, hasher),
+                sessions=AuthSessionRepository(session),
+                refresh_tokens=RefreshTokenRepository(session),
+            )
 
-    return open_users
+    return open_unit
 
 
 async def get_auth_service(request: Request) -> AuthService:
     state = request.app.state
     return AuthService(
-        _user_store(request),
+        _auth_store(request),
         state.hasher,
         state.token_codec,
         refresh_lifetime=timedelta(days=state.settings.refresh_token_expire_days),

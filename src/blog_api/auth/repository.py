@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, select, update
 
 from blog_api.kit.repository import BaseRepository
-from blog_api.models import AuthSession, RefreshToken
+from blog_api.models import AuthSession, RefreshToken, User
 
 
 class AuthSessionRepository(BaseRepository[AuthSession]):
@@ -27,12 +27,24 @@ class AuthSessionRepository(BaseRepository[AuthSession]):
         """End a session: its access tokens stop working, its refresh tokens go with it."""
         await self.session.execute(delete(AuthSession).where(AuthSession.id == session_id))
 
-    async def end_all_of(self, user_id: int, *, keep: str | None = None) -> None:
-        """End every session of the user, but `keep` when given."""
-        stmt = delete(AuthSession).where(AuthSession.user_id == user_id)
-        if keep is not None:
-            stmt = stmt.where(AuthSession.id != keep)
-        await self.session.execute(stmt)
+    async def user_in_session(
+        self, user_id: int, session_id: str, now: datetime
+    ) -> tuple[User, bool] | None:
+        """The user, and whether `session_id` is one of their sessions and lasts past `now`, in
+        one statement: what checking an access token costs."""
+        session_live = (
+            exists()
+            .where(
+                AuthSession.id == session_id,
+                AuthSession.user_id == User.id,
+                AuthSession.expires_at > now,
+            )
+            .label("session_live")
+        )
+        row = (
+            await self.session.execute(select(User, session_live).where(User.id == user_id))
+        ).one_or_none()
+        return None if row is None else (row[0], bool(row[1]))
 
     async def drop_expired(self, user_id: int, now: datetime) -> None:
         """Forget the user's sessions that no token can use any more (tidied at each sign-in),

@@ -35,7 +35,7 @@ from blog_api.kit.db import Access, utcnow
 from blog_api.kit.errors import CALLER_GONE, AuthenticationError, PermissionDeniedError
 from blog_api.models import AuthSession, RefreshToken, User
 from blog_api.users.passwords import PasswordHasher
-from blog_api.users.repository import UserRepository
+from blog_api.users.service import UserService
 
 WRONG_CREDENTIALS = "Incorrect username or password"
 BAD_REFRESH_TOKEN = "The refresh token is invalid, expired or already used"  # noqa: S105
@@ -43,8 +43,18 @@ BAD_REFRESH_TOKEN = "The refresh token is invalid, expired or already used"  # n
 MAX_LOGIN_LENGTH = 320
 DEFAULT_REFRESH_LIFETIME = timedelta(days=30)
 
-# Opens a transaction of the given kind and hands out a UserRepository on it.
-UserStore = Callable[[Access], AbstractAsyncContextManager[UserRepository]]
+
+@dataclass(frozen=True, slots=True)
+class AuthUnit:
+    """What authentication works with inside one of its own short transactions."""
+
+    users: UserService
+    sessions: AuthSessionRepository
+    refresh_tokens: RefreshTokenRepository
+
+
+# Opens a transaction of the given kind and hands out an AuthUnit on it.
+AuthStore = Callable[[Access], AbstractAsyncContextManager[AuthUnit]]
 
 
 class LoginGuard(Protocol):
@@ -128,42 +138,40 @@ class SessionService:
 class AuthService:
     def __init__(
         self,
-        open_users: UserStore,
+        open_unit: AuthStore,
         hasher: PasswordHasher,
         tokens: TokenCodec,
         refresh_lifetime: timedelta = DEFAULT_REFRESH_LIFETIME,
         guard: LoginGuard | None = None,
     ) -> None:
-        self.open_users = open_users
+        self.open_unit = open_unit
         self.guard = guard or _NoGuard()
         self.hasher = hasher
         self.tokens = tokens
         self.refresh_lifetime = refresh_lifetime
 
-    def _sessions(self, users: UserRepository) -> SessionService:
-        return SessionService(
-            AuthSessionRepository(users.session), self.tokens, self.refresh_lifetime
-        )
+    def _sessions(self, unit: AuthUnit) -> SessionService:
+        return SessionService(unit.sessions, self.tokens, self.refresh_lifetime)
 
     async def login(self, login: str, password: str) -> SignedIn:
         """Sign in without a refresh token (the RealWorld face). `login` is a username or an
         email. The answer to a wrong password and to an unknown account is the same, and takes
         the same time."""
         user, new_hash = await self._authenticate(login, password)
-        async with self.open_users(Access.WRITE) as users:
+        async with self.open_unit(Access.WRITE) as unit:
             if new_hash is not None:
-                await users.replace_password_hash(user.id, user.hashed_password, new_hash)
-            access = await self._sessions(users).sign_in(user.id)
+                await unit.users.replace_password_hash(user, new_hash)
+            access = await self._sessions(unit).sign_in(user.id)
         return SignedIn(user, access)
 
     async def start_session(self, login: str, password: str) -> SessionTokens:
         """Log in (as `login`) and start a session: an access token and a refresh token."""
         user, new_hash = await self._authenticate(login, password)
-        async with self.open_users(Access.WRITE) as users:
+        async with self.open_unit(Access.WRITE) as unit:
             if new_hash is not None:
-                await users.replace_password_hash(user.id, user.hashed_password, new_hash)
-            session = await self._sessions(users).start(user.id)
-            refresh = await self._add_refresh_token(users, session)
+                await unit.users.replace_password_hash(user, new_hash)
+            session = await self._sessions(unit).start(user.id)
+            refresh = await self._add_refresh_token(unit, session)
         return self._pair(session, refresh)
 
     async def refresh(self, refresh_token: str) -> SessionTokens:
@@ -174,9 +182,8 @@ class AuthService:
         password change queues behind it instead of deadlocking."""
         digest = _digest(refresh_token)
         reused = False
-        async with self.open_users(Access.WRITE) as users:
-            tokens = RefreshTokenRepository(users.session)
-            sessions = AuthSessionRepository(users.session)
+        async with self.open_unit(Access.WRITE) as unit:
+            tokens, sessions = unit.refresh_tokens, unit.sessions
             found = await tokens.get_by_hash(digest) if digest else None
             session = await sessions.get_for_update(found.session_id) if found else None
             row = await tokens.get_by_hash_for_update(digest) if session else None
@@ -189,13 +196,13 @@ class AuthService:
             elif row.expires_at <= now:
                 raise AuthenticationError(BAD_REFRESH_TOKEN)
             else:
-                user = await users.get(row.user_id)
+                user = await unit.users.find(row.user_id)
                 if user is None:  # deleted meanwhile (the cascade takes its tokens)
                     raise AuthenticationError(BAD_REFRESH_TOKEN)
                 if not user.is_active:
                     raise PermissionDeniedError("This account is inactive")
                 await tokens.update(row, {"used_at": now})
-                refresh = await self._add_refresh_token(users, session)
+                refresh = await self._add_refresh_token(unit, session)
                 await sessions.extend(session.id, now + self.refresh_lifetime)
         if reused:
             raise AuthenticationError(
@@ -209,15 +216,15 @@ class AuthService:
         digest = _digest(refresh_token)
         if not digest:
             return
-        async with self.open_users(Access.WRITE) as users:
-            row = await RefreshTokenRepository(users.session).get_by_hash(digest)
+        async with self.open_unit(Access.WRITE) as unit:
+            row = await unit.refresh_tokens.get_by_hash(digest)
             if row is not None:
-                await AuthSessionRepository(users.session).end(row.session_id)
+                await unit.sessions.end(row.session_id)
 
     async def logout_everywhere(self, user: User) -> None:
         """End every session of `user`, with their access and refresh tokens."""
-        async with self.open_users(Access.WRITE) as users:
-            await AuthSessionRepository(users.session).end_all_of(user.id)
+        async with self.open_unit(Access.WRITE) as unit:
+            await unit.users.end_sessions(user.id)
 
     async def authenticate(self, token: str) -> Authenticated:
         """The user a valid access token of a live session belongs to. One statement: the
@@ -225,8 +232,8 @@ class AuthService:
         claims = self.tokens.read(token)
         if claims is None:
             raise AuthenticationError("The access token is invalid or expired")
-        async with self.open_users(Access.READ) as users:
-            found = await users.get_in_session(claims.user_id, claims.session_id, utcnow())
+        async with self.open_unit(Access.READ) as unit:
+            found = await unit.sessions.user_in_session(claims.user_id, claims.session_id, utcnow())
         if found is None:
             raise AuthenticationError(CALLER_GONE)
         user, session_live = found
@@ -257,10 +264,10 @@ class AuthService:
         await self.guard.login_succeeded(account)
         return user, new_hash
 
-    async def _add_refresh_token(self, users: UserRepository, session: AuthSession) -> str:
+    async def _add_refresh_token(self, unit: AuthUnit, session: AuthSession) -> str:
         token = new_refresh_token()
         now = utcnow()
-        await RefreshTokenRepository(users.session).add(
+        await unit.refresh_tokens.add(
             RefreshToken(
                 user_id=session.user_id,
                 session_id=session.id,
@@ -281,10 +288,8 @@ class AuthService:
     async def _find(self, login: str) -> User | None:
         if len(login) > MAX_LOGIN_LENGTH or "\x00" in login:
             return None
-        async with self.open_users(Access.READ) as users:
-            if "@" in login:
-                return await users.get_by_email(login)
-            return await users.get_by_username(login)
+        async with self.open_unit(Access.READ) as unit:
+            return await unit.users.find_by_login(login)
 
 
 def _access_token(tokens: TokenCodec, session: AuthSession) -> AccessToken:

@@ -12,11 +12,11 @@ from blog_api.comments.service import CommentService
 from blog_api.kit.deps import SessionDep
 from blog_api.kit.rules import check_decimal_id
 from blog_api.models import MAX_ID
-from blog_api.posts.repository import PostRepository
+from blog_api.posts.deps import post_service
 
 
 async def get_comment_service(session: SessionDep) -> CommentService:
-    return CommentService(CommentRepository(session), PostRepository(session))
+    return CommentService(CommentRepository(session), post_service(session))
 
 
 CommentServiceDep = Annotated[CommentService, Depends(get_comment_service)]

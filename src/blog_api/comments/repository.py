@@ -15,7 +15,7 @@ from blog_api.counters.repository import counter_value
 from blog_api.kit.listing import INT, TIME, AnySelect, Listing, Page, Window, asc
 from blog_api.kit.repository import BaseRepository
 from blog_api.models import Comment, Counter, Post, User
-from blog_api.posts.repository import PostAccess
+from blog_api.posts.views import PostAccess
 
 COMMENTS = Listing(
     "comments", {CommentSort.OLDEST: (asc(Comment.created_at, TIME), asc(Comment.id, INT))}

@@ -16,12 +16,13 @@ from blog_api.kit.errors import NotFoundError, PermissionDeniedError, vanished
 from blog_api.kit.listing import Page, Window
 from blog_api.kit.repository import MissingReference
 from blog_api.models import Comment, User
-from blog_api.posts.repository import PostAccess, PostRepository
+from blog_api.posts.service import PostService
+from blog_api.posts.views import PostAccess
 from blog_api.posts.visibility import visible_post
 
 
 class CommentService:
-    def __init__(self, comments: CommentRepository, posts: PostRepository) -> None:
+    def __init__(self, comments: CommentRepository, posts: PostService) -> None:
         self.comments = comments
         self.posts = posts
 
@@ -32,7 +33,7 @@ class CommentService:
         post."""
         page, post = await self.comments.page(post_id, window)
         # A page with comments says who may see the post; an empty one leaves it to ask.
-        visible_post(viewer, post or await self.posts.get_access(post_id), post_id)
+        visible_post(viewer, post or await self.posts.access(post_id), post_id)
         return page
 
     async def list_all(self, viewer: User | None, post_id: int) -> list[dict[str, Any]]:
@@ -54,7 +55,7 @@ class CommentService:
         try:
             comment = await self.comments.create(post_id, author.id, data.body)
         except MissingReference:
-            exists = await self.posts.get_access(post_id) is not None
+            exists = await self.posts.access(post_id) is not None
             raise vanished(exists, f"Post {post_id} not found") from None
         return written_item(comment, author)
 
@@ -80,7 +81,7 @@ class CommentService:
         await self.comments.delete_by_id(comment.id)
 
     async def _post(self, viewer: User | None, post_id: int) -> PostAccess:
-        return visible_post(viewer, await self.posts.get_access(post_id), post_id)
+        return visible_post(viewer, await self.posts.access(post_id), post_id)
 
     async def _comment(self, post_id: int, comment_id: int) -> Comment:
         """The comment of that post, locked until the transaction ends; else a 404."""

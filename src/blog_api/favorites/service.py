@@ -6,31 +6,28 @@ from blog_api.favorites.repository import FavoriteRepository
 from blog_api.kit.errors import vanished
 from blog_api.kit.repository import MissingReference
 from blog_api.models import User
-from blog_api.posts.repository import PostRepository, PostRow
 from blog_api.posts.service import PostService
+from blog_api.posts.views import PostRow
 from blog_api.posts.visibility import visible_post
 
 
 class FavoriteService:
-    def __init__(
-        self, favorites: FavoriteRepository, posts: PostRepository, post_service: PostService
-    ) -> None:
+    def __init__(self, favorites: FavoriteRepository, posts: PostService) -> None:
         self.favorites = favorites
         self.posts = posts
-        self.post_service = post_service
 
     async def favorite(self, user: User, post_id: int) -> PostRow:
         """Favorite the post; the post as `user` now sees it (favorited: true)."""
-        visible_post(user, await self.posts.get_access(post_id), post_id)
+        visible_post(user, await self.posts.access(post_id), post_id)
         try:
             await self.favorites.favorite(user.id, post_id)
         except MissingReference:
-            exists = await self.posts.get_access(post_id) is not None
+            exists = await self.posts.access(post_id) is not None
             raise vanished(exists, f"Post {post_id} not found") from None
-        return await self.post_service.get(user, post_id)
+        return await self.posts.get(user, post_id)
 
     async def unfavorite(self, user: User, post_id: int) -> PostRow:
         """Take the favorite back (nothing to take back is fine); the post (favorited: false)."""
-        visible_post(user, await self.posts.get_access(post_id), post_id)
+        visible_post(user, await self.posts.access(post_id), post_id)
         await self.favorites.unfavorite(user.id, post_id)
-        return await self.post_service.get(user, post_id)
+        return await self.posts.get(user, post_id)

@@ -9,14 +9,11 @@ from fastapi import Depends
 from blog_api.follows.repository import FollowRepository
 from blog_api.follows.service import FollowService
 from blog_api.kit.deps import SessionDep
-from blog_api.users.deps import HasherDep
-from blog_api.users.repository import UserRepository
-from blog_api.users.service import UserService
+from blog_api.users.deps import HasherDep, user_service
 
 
 async def get_follow_service(session: SessionDep, hasher: HasherDep) -> FollowService:
-    users = UserRepository(session)
-    return FollowService(FollowRepository(session), users, UserService(users, hasher))
+    return FollowService(FollowRepository(session), user_service(session, hasher))
 
 
 FollowServiceDep = Annotated[FollowService, Depends(get_follow_service)]

@@ -15,7 +15,7 @@ from blog_api.follows.sorting import FollowSort
 from blog_api.kit.listing import INT, TIME, Listing, Page, Window, desc
 from blog_api.kit.repository import BaseRepository
 from blog_api.models import Counter, Follow, User
-from blog_api.users.repository import PUBLIC_COLUMNS
+from blog_api.users.views import PUBLIC_COLUMNS
 
 FOLLOWERS = Listing(
     "followers",

@@ -9,17 +9,13 @@ from blog_api.kit.errors import InvalidInputError, NotFoundError, vanished
 from blog_api.kit.listing import Page, Window
 from blog_api.kit.repository import MissingReference
 from blog_api.models import User
-from blog_api.users.repository import UserRepository
 from blog_api.users.service import UserService
 
 
 class FollowService:
-    def __init__(
-        self, follows: FollowRepository, users: UserRepository, user_service: UserService
-    ) -> None:
+    def __init__(self, follows: FollowRepository, users: UserService) -> None:
         self.follows = follows
         self.users = users
-        self.user_service = user_service
 
     async def follow(self, follower: User, user_id: int) -> Any:
         """`follower` follows user `user_id`; that user's Profile (following: true)."""
@@ -30,7 +26,7 @@ class FollowService:
         except MissingReference:
             exists = await self.users.exists(user_id)
             raise vanished(exists, f"User {user_id} not found") from None
-        return await self.user_service.profile(follower, user_id)
+        return await self.users.profile(follower, user_id)
 
     async def followers(self, user_id: int, window: Window) -> Page[Any]:
         """Who follows the user, most recent follow first; 404 for an unknown user."""
@@ -49,4 +45,4 @@ class FollowService:
     async def unfollow(self, follower: User, user_id: int) -> Any:
         """Stop following (not following is fine); the user's Profile (following: false)."""
         await self.follows.unfollow(follower.id, user_id)
-        return await self.user_service.profile(follower, user_id)
+        return await self.users.profile(follower, user_id)

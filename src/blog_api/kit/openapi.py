@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -30,8 +31,6 @@ from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from blog_api.auth.deps import get_auth_service, get_current_user, get_optional_user
-from blog_api.kit.deps import database_answers, get_rate_limiter, get_session
 from blog_api.kit.problems import PROBLEM_JSON
 from blog_api.kit.schemas import Problem, ValidationProblem
 
@@ -116,21 +115,19 @@ def operation_id(route: APIRoute) -> str:
     return head + "".join(word.capitalize() for word in rest)
 
 
-# An operation that depends on one of these (directly or not) requires a login; one that reads
-# a token otherwise takes it optionally.
-LOGIN_REQUIRED: tuple[Callable[..., Any], ...] = (get_current_user,)
-# An operation that depends on one of these talks to the database, and so may answer 503.
-USES_DATABASE: tuple[Callable[..., Any], ...] = (
-    get_session,
-    get_auth_service,
-    get_optional_user,
-    database_answers,
-)
-# An operation that depends on one of these is rate-limited, and so may answer 429.
-RATE_LIMITED: tuple[Callable[..., Any], ...] = (get_rate_limiter,)
+Dependencies = tuple[Callable[..., Any], ...]
 
 
-def document_api(app: FastAPI) -> None:
+@dataclass(frozen=True, slots=True)
+class Policies:
+    """What an operation's dependencies (direct or not) say about the answers it can give."""
+
+    login_required: Dependencies  # a login is required (else a token read is optional)
+    uses_database: Dependencies  # it talks to the database, and so may answer 503
+    rate_limited: Dependencies  # it is rate-limited, and so may answer 429
+
+
+def document_api(app: FastAPI, policies: Policies) -> None:
     """Apply the rules of this module to the app's OpenAPI document (built once, on first use)."""
     build = app.openapi
 
@@ -144,7 +141,7 @@ def document_api(app: FastAPI) -> None:
             for method, operation in operations.items():
                 route = routes.get((path, method))
                 calls = list(_calls(route.dependant)) if route is not None else []
-                _document_operation(operation, calls)
+                _document_operation(operation, calls, policies)
         _rename_schemas(schema)
         _require_answer_fields(schema)
         app.openapi_schema = schema
@@ -157,13 +154,15 @@ def _depends_on(calls: list[Callable[..., Any]], any_of: tuple[Callable[..., Any
     return any(call is dependency for call in calls for dependency in any_of)
 
 
-def _document_operation(operation: dict[str, Any], calls: list[Callable[..., Any]]) -> None:
+def _document_operation(
+    operation: dict[str, Any], calls: list[Callable[..., Any]], policies: Policies
+) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     statuses = {int(code) for code in responses if code.isdigit()}
     reads_token = bool(operation.get("security"))
     if reads_token:
         statuses |= {401, 403}
-        if _depends_on(calls, LOGIN_REQUIRED):
+        if _depends_on(calls, policies.login_required):
             operation["security"] = [
                 requirement for requirement in operation["security"] if requirement
             ]
@@ -175,9 +174,9 @@ def _document_operation(operation: dict[str, Any], calls: list[Callable[..., Any
         statuses.add(422)
     if any(parameter.get("in") == "path" for parameter in operation.get("parameters", [])):
         statuses.add(404)  # a path names a resource, which may not exist
-    if _depends_on(calls, USES_DATABASE):
+    if _depends_on(calls, policies.uses_database):
         statuses.add(503)
-    if _depends_on(calls, RATE_LIMITED):
+    if _depends_on(calls, policies.rate_limited):
         statuses.add(429)
     statuses.add(500)
 

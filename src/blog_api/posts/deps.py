@@ -6,17 +6,23 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 from pydantic import BeforeValidator
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from blog_api.kit.deps import SessionDep
 from blog_api.kit.rules import check_decimal_id
 from blog_api.models import MAX_ID
 from blog_api.posts.repository import PostRepository
 from blog_api.posts.service import PostService
-from blog_api.tags.repository import TagRepository
+from blog_api.tags.deps import tag_service
+
+
+def post_service(session: AsyncSession) -> PostService:
+    """The posts' service on `session` (other domains' dependencies build theirs with it)."""
+    return PostService(PostRepository(session), tag_service(session))
 
 
 async def get_post_service(session: SessionDep) -> PostService:
-    return PostService(PostRepository(session), TagRepository(session))
+    return post_service(session)
 
 
 PostServiceDep = Annotated[PostService, Depends(get_post_service)]

@@ -29,6 +29,7 @@ from blog_api.kit.listing import INT, TEXT, TIME, AnySelect, Listing, Page, Wind
 from blog_api.kit.repository import BaseRepository
 from blog_api.models import Counter, Favorite, Follow, Post, Tag, User, post_tags
 from blog_api.posts.sorting import PostSort
+from blog_api.posts.views import PostAccess, PostRow
 
 # Each order ends with the id, in the same direction, so that rows sharing a timestamp or a
 # title still come in one stable order and paging never repeats or skips one.
@@ -44,9 +45,6 @@ POSTS = Listing(
     },
 )
 
-# A read row: the columns of PostSummary (and Post with `content`), the author's UserPublic
-# columns as author_*, the tag names as one text, the counts, and the viewer's flags.
-PostRow = dict[str, Any]
 
 _AUTHOR_COLUMNS = {
     "id": User.id,
@@ -179,14 +177,6 @@ def _contains_ignoring_case(
         lowered = Function(UNICODE_LOWER, column, type_=column.type)
         return lowered.like(pattern, escape="/")
     return column.ilike(pattern, escape="/")
-
-
-@dataclass(frozen=True, slots=True)
-class PostAccess:
-    """What decides who may see a post and what hangs off it."""
-
-    published: bool
-    author_id: int
 
 
 def _tag_names(dialect: str) -> ColumnElement[str | None]:

@@ -17,19 +17,20 @@ from blog_api.kit.listing import Page, Window, empty_page
 from blog_api.kit.repository import MissingReference, UniqueViolation
 from blog_api.kit.rules import excerpt, is_tag_name, is_username
 from blog_api.models import Post, User
-from blog_api.posts.repository import POSTS, PostFilter, PostRepository, PostRow
+from blog_api.posts.repository import POSTS, PostFilter, PostRepository
 from blog_api.posts.schemas import PostCreate, PostUpdate
 from blog_api.posts.slugs import is_slug, slugify, with_random_suffix
 from blog_api.posts.sorting import PostSort
+from blog_api.posts.views import PostAccess, PostRow
 from blog_api.posts.visibility import may_see_post
-from blog_api.tags.repository import TagRepository
+from blog_api.tags.service import TagService
 from blog_api.users.service import viewer_id
 
 SLUG_ATTEMPTS = 8
 
 
 class PostService:
-    def __init__(self, posts: PostRepository, tags: TagRepository) -> None:
+    def __init__(self, posts: PostRepository, tags: TagService) -> None:
         self.posts = posts
         self.tags = tags
 
@@ -59,6 +60,11 @@ class PostService:
             return await self._read(author, post.id)
         # Only a flood of posts with one title can get here: a 503 the client may retry.
         raise ServiceBusyError("No free slug for this title right now; try again")
+
+    async def access(self, post_id: int) -> PostAccess | None:
+        """Whether the post is published, and its author (what decides who sees it and what
+        hangs off it); None when there is no such post."""
+        return await self.posts.get_access(post_id)
 
     async def get(self, viewer: User | None, post_id: int) -> PostRow:
         """The post as `viewer` sees it (their `favorited` flag included), or 404."""

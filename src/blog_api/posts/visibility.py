@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from blog_api.kit.errors import NotFoundError
 from blog_api.models import User
-from blog_api.posts.repository import PostAccess
+from blog_api.posts.views import PostAccess
 
 
 def may_see_post(viewer: User | None, *, published: bool, author_id: int) -> bool:

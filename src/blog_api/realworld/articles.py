@@ -17,9 +17,9 @@ from blog_api.kit.errors import NotFoundError
 from blog_api.kit.listing import Page, Window
 from blog_api.models import MAX_ID, User
 from blog_api.posts.deps import PostServiceDep
-from blog_api.posts.repository import PostRow
 from blog_api.posts.schemas import PostCreate, PostUpdate
 from blog_api.posts.service import PostService
+from blog_api.posts.views import PostRow
 from blog_api.realworld.convert import native, refuse_blank, timestamp
 from blog_api.realworld.deps import CurrentCaller, LenientCaller, OptionalCaller, viewer
 from blog_api.realworld.errors import RealWorldRoute, about

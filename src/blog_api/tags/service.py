@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from blog_api.kit.listing import Page, Window
+from blog_api.models import Tag
 from blog_api.tags.repository import TagRepository
 
 
@@ -14,6 +16,10 @@ class TagService:
 
     def __init__(self, tags: TagRepository) -> None:
         self.tags = tags
+
+    async def get_or_create(self, names: Sequence[str]) -> list[Tag]:
+        """The tags called `names` (normalised names), created when missing; safe to race."""
+        return await self.tags.get_or_create(names)
 
     async def popular(self, window: Window) -> Page[Any]:
         """Tags on published posts with their counts (`name`, `post_count`), most used first,

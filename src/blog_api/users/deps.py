@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from pydantic import BeforeValidator
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from blog_api.kit.deps import SessionDep
 from blog_api.kit.rules import check_decimal_id
@@ -27,8 +28,13 @@ HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
 # Repositories hold nothing but the session, so a service makes its own: FastAPI solves every
 # sub-dependency again on each use, cached or not, so each dependency layer costs every
 # request that uses it.
-async def get_user_service(session: SessionDep, hasher: HasherDep) -> UserService:
+def user_service(session: AsyncSession, hasher: PasswordHasher) -> UserService:
+    """The users' service on `session` (other domains' dependencies build theirs with it)."""
     return UserService(UserRepository(session), hasher)
+
+
+async def get_user_service(session: SessionDep, hasher: HasherDep) -> UserService:
+    return user_service(session, hasher)
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]

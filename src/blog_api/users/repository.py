@@ -3,37 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, bindparam, exists, false, func, select, update
+from sqlalchemy import (
+    Integer,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 
-from blog_api.counters.repository import counter_value
 from blog_api.kit.listing import INT, TIME, AnySelect, Listing, Page, Window, desc
 from blog_api.kit.repository import BaseRepository
-from blog_api.models import AuthSession, Counter, Follow, User
+from blog_api.models import AuthSession, Follow, User
 from blog_api.users.sorting import UserSort
+from blog_api.users.views import PUBLIC_COLUMNS, profile_columns
 
 USERS = Listing("users", {UserSort.CREATED_DESC: (desc(User.created_at, TIME), desc(User.id, INT))})
-# UserPublic's columns.
-PUBLIC_COLUMNS = (User.id, User.username, User.bio, User.image, User.created_at)
-
-
-def profile_columns(viewer_id: int | ColumnElement[int] | None) -> list[ColumnElement[Any]]:
-    """Profile's columns beyond UserPublic's: the counts, and whether the viewer (an id, or a
-    bind parameter) follows."""
-    following: ColumnElement[bool] = (
-        false()
-        if viewer_id is None
-        else exists().where(Follow.follower_id == viewer_id, Follow.followed_id == User.id)
-    )
-    return [
-        counter_value(Counter.USER_POSTS, User.id).label("posts_count"),
-        counter_value(Counter.USER_FOLLOWERS, User.id).label("followers_count"),
-        counter_value(Counter.USER_FOLLOWING, User.id).label("following_count"),
-        following.label("following"),
-    ]
 
 
 @lru_cache
@@ -106,21 +94,9 @@ class UserRepository(BaseRepository[User]):
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def get_in_session(
-        self, user_id: int, session_id: str, now: datetime
-    ) -> tuple[User, bool] | None:
-        """The user, and whether `session_id` is one of their sessions and lasts past `now`, in
-        one statement: what checking an access token costs."""
-        session_live = (
-            exists()
-            .where(
-                AuthSession.id == session_id,
-                AuthSession.user_id == User.id,
-                AuthSession.expires_at > now,
-            )
-            .label("session_live")
-        )
-        row = (
-            await self.session.execute(select(User, session_live).where(User.id == user_id))
-        ).one_or_none()
-        return None if row is None else (row[0], bool(row[1]))
+    async def end_sessions(self, user_id: int, *, keep: str | None = None) -> None:
+        """End every session of the user (their access tokens with them), but `keep`."""
+        stmt = delete(AuthSession).where(AuthSession.user_id == user_id)
+        if keep is not None:
+            stmt = stmt.where(AuthSession.id != keep)
+        await self.session.execute(stmt)

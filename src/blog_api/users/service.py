@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from blog_api.auth.repository import AuthSessionRepository
 from blog_api.kit.errors import (
     ConflictError,
     InvalidInputError,
@@ -41,6 +40,26 @@ class UserService:
             return await self.users.add(user)
         except UniqueViolation:
             raise await self._conflict(email=user.email, username=user.username) from None
+
+    async def find(self, user_id: int) -> User | None:
+        return await self.users.get(user_id)
+
+    async def exists(self, user_id: int) -> bool:
+        return await self.users.exists(user_id)
+
+    async def find_by_login(self, login: str) -> User | None:
+        """The user a login names: an email (it has an @) or a username, ignoring case."""
+        if "@" in login:
+            return await self.users.get_by_email(login)
+        return await self.users.get_by_username(login)
+
+    async def replace_password_hash(self, user: User, new_hash: str) -> bool:
+        """Store a rehash of `user`'s password, unless a password change came first."""
+        return await self.users.replace_password_hash(user.id, user.hashed_password, new_hash)
+
+    async def end_sessions(self, user_id: int) -> None:
+        """End every session of the user, access tokens included ("log out everywhere")."""
+        await self.users.end_sessions(user_id)
 
     async def get(self, user_id: int) -> User:
         user = await self.users.get(user_id)
@@ -121,7 +140,7 @@ class UserService:
         if new_hash is not None:
             # A new password is what someone does after a leak: the other sessions end.
             keep = caller_session if actor.id == user_id else None
-            await AuthSessionRepository(self.users.session).end_all_of(user_id, keep=keep)
+            await self.users.end_sessions(user_id, keep=keep)
         try:
             return await self.users.update(target, changes)
         except UniqueViolation:
