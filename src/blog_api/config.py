@@ -94,6 +94,9 @@ class Settings(DatabaseSettings):
 
     # The largest request body accepted, in bytes (413 past it, before the rest is read).
     max_request_body_bytes: int = Field(1024 * 1024, ge=1024)
+    # The largest request line and headers accepted, in bytes, all together (431 past it,
+    # before more of them is read); see blog_api/server.py.
+    max_request_header_bytes: int = Field(64 * 1024, ge=1024)
     # The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto `serve` believes: IP
     # addresses and CIDR networks, comma-separated (`*`: any peer, only where nothing but the
     # proxy can reach the port). Empty: those headers are ignored, and a client's address is
