@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import logging
 import re
@@ -225,28 +226,65 @@ def _no_store_path(path: str) -> bool:
 NO_STORE_PREFIXES = ("/api/v1/auth/", "/api/v1/users/me")
 
 
+# RFC 9110 7.2: Host = uri-host [ ":" port ], port = *DIGIT (RFC 3986 3.2.2). The hosts served
+# are DNS names (labels of letters, digits, "-" and "_", an optional final dot), IPv4 addresses
+# and bracketed IPv6 addresses; nothing else (no "@", no second colon, no letters in the port).
+_HOST_FIELD = re.compile(
+    r"(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?))"
+    r"(?::[0-9]{0,5})?"
+)
+
+
+def parse_host(value: str) -> str | None:
+    """The host a Host header value names, in the form the allow-list compares: lowercased,
+    without the port or a final dot, an IPv6 address bracketed and compressed (`[::1]`).
+    None when the value is not a host and an optional numeric port."""
+    match = _HOST_FIELD.fullmatch(value)
+    if match is None:
+        return None
+    ipv6, name = match.group("ipv6", "name")
+    if ipv6 is not None:
+        try:
+            return f"[{ipaddress.IPv6Address(ipv6).compressed}]"
+        except ValueError:
+            return None
+    return name.lower().removesuffix(".")
+
+
 class SecurityHeadersMiddleware:
     """`X-Content-Type-Options: nosniff` on every answer; `Cache-Control: no-store` on token
     answers and everything under /users/me; and only the configured Host names served (a
-    problem, not a page that could reflect a forged Host into a link or redirect)."""
+    problem, not a page that could reflect a forged Host into a link or redirect).
+
+    Whatever the allow-list, a request whose Host is not a host and an optional numeric port,
+    that carries two Host headers, or that is HTTP/1.1 without one is a 400 (RFC 9112 3.2):
+    with `*` too, since such a Host would otherwise reach every URL the app builds from it."""
 
     def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
         self.app = app
         self.any_host = "*" in allowed_hosts
-        self.exact = {h.lower() for h in allowed_hosts if not h.startswith("*")}
+        exact = [h for h in allowed_hosts if not h.startswith("*")]
+        self.exact = {parse_host(h) or h.lower() for h in exact}
         self.suffixes = tuple(h[1:].lower() for h in allowed_hosts if h.startswith("*."))
 
-    def _host_allowed(self, scope: Scope) -> bool:
-        if self.any_host:
-            return True
-        host = ""
+    def _host_refused(self, scope: Scope) -> str | None:
+        """Why the request's Host is refused, or None when it is served."""
+        field: bytes | None = None
         for name, value in scope["headers"]:
             if name == b"host":
-                host = value.decode("latin-1")
-                break
-        host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        host = host.lower()
-        return host in self.exact or (bool(self.suffixes) and host.endswith(self.suffixes))
+                if field is not None:
+                    return "More than one Host header"
+                field = value
+        if field is None:
+            if self.any_host and scope.get("http_version") == "1.0":
+                return None  # HTTP/1.0 need not send one
+            return "Missing Host header"
+        host = parse_host(field.decode("latin-1"))
+        if host is None:
+            return "Invalid Host header: a host name or address and an optional numeric port"
+        if self.any_host or host in self.exact or host.endswith(self.suffixes):
+            return None
+        return "Invalid Host header"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -268,8 +306,9 @@ class SecurityHeadersMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        if not self._host_allowed(scope):
-            await problem(400, "Invalid Host header")(scope, receive, send_with_headers)
+        refused = self._host_refused(scope)
+        if refused is not None:
+            await problem(400, refused)(scope, receive, send_with_headers)
             return
         await self.app(scope, receive, send_with_headers)
 
