@@ -7,8 +7,11 @@ import itertools
 import logging
 import re
 import uuid
+from dataclasses import dataclass
+from http import HTTPStatus
 
 from fastapi import FastAPI, HTTPException
+from fastapi.routing import iter_route_contexts
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
@@ -332,33 +335,44 @@ class ProblemCORSMiddleware(CORSMiddleware):
 
 class MethodsMiddleware:
     """HEAD on every GET route (the GET's headers, no body), and a 405 whose `Allow` lists
-    every method the OpenAPI document gives the path: the router alone answers HEAD with
-    405, and names only the methods of the first route whose path matched."""
+    exactly the methods the path is served with, on either face: the router alone answers
+    HEAD with 405, and names only the methods of the first route whose path matched.
+
+    The methods of a path are those of the routes it matches, as the router dispatches them,
+    with one rule of OpenAPI's on top (both documents are read that way): a path that is a
+    route's own, with no parameter in it, belongs to the routes of that path alone, as a
+    concrete path is matched before templated ones. `PUT /api/articles/feed` is a 405 with
+    `Allow: GET, HEAD`, not an update of the article whose slug is "feed"."""
 
     def __init__(self, app: ASGIApp, api: FastAPI) -> None:
         self.app = app
         self.api = api
-        self._paths: list[tuple[re.Pattern[str], bool, set[str]]] | None = None
+        self._table: _RouteTable | None = None
 
-    def _templates(self) -> list[tuple[re.Pattern[str], bool, set[str]]]:
-        if self._paths is None:
-            paths = []
-            for template, operations in self.api.openapi().get("paths", {}).items():
-                regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
-                methods = {m.upper() for m in operations if m.upper() in _HTTP_METHODS}
-                paths.append((re.compile(f"^{regex}$"), "{" in template, methods))
-            self._paths = paths
-        return self._paths
+    def _routes(self) -> _RouteTable:
+        """Every route with methods, the ones left out of the documents included (docs,
+        `/api/openapi.json`): read once, on the first request, when every route is there."""
+        if self._table is None:
+            templated: list[tuple[re.Pattern[str], frozenset[str]]] = []
+            concrete: dict[str, frozenset[str]] = {}
+            for route in iter_route_contexts(self.api.routes):
+                regex = getattr(route, "path_regex", None)
+                if route.methods is None or route.path_format is None or regex is None:
+                    continue  # a mount: the app it mounts answers for itself
+                methods = frozenset(route.methods)
+                if route.param_convertors:
+                    templated.append((regex, methods))
+                else:
+                    concrete[route.path_format] = concrete.get(route.path_format, _NONE) | methods
+            self._table = _RouteTable(concrete, templated)
+        return self._table
 
-    def _allowed(self, path: str) -> list[str]:
-        matches = [(literal, methods) for regex, literal, methods in self._templates()
-                   if regex.match(path)]  # fmt: skip
-        exact = [methods for templated, methods in matches if not templated]
-        chosen = exact or [methods for _, methods in matches]
-        allowed: set[str] = set().union(*chosen) if chosen else set()
-        if "GET" in allowed:
-            allowed.add("HEAD")
-        return [m for m in _METHOD_ORDER if m in allowed]
+    def _served(self, path: str) -> frozenset[str]:
+        routes = self._routes()
+        concrete = routes.concrete.get(path)
+        if concrete is not None:
+            return concrete
+        return _NONE.union(*(methods for regex, methods in routes.templated if regex.match(path)))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -367,21 +381,41 @@ class MethodsMiddleware:
         head = scope["method"] == "HEAD"
         if head:
             scope = {**scope, "method": "GET"}
+        path: str = scope["path"]
 
         async def fixing_send(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 405:
-                allowed = self._allowed(scope["path"])
-                headers = list(message.get("headers", []))
-                if allowed:
-                    headers = [(k, v) for k, v in headers if k != b"allow"]
-                    headers.append((b"allow", ", ".join(allowed).encode("latin-1")))
-                message["headers"] = headers
+                served = self._served(path)
+                if served:
+                    headers = [(k, v) for k, v in message.get("headers", []) if k != b"allow"]
+                    headers.append((b"allow", _allow(served).encode("latin-1")))
+                    message["headers"] = headers
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
             await send(message)
 
+        concrete = self._routes().concrete.get(path)
+        if concrete is not None and scope["method"] not in concrete:
+            # Answered here: the router would hand the path to a templated route that has the
+            # method, if one did.
+            detail = HTTPStatus.METHOD_NOT_ALLOWED.phrase
+            await problem(405, detail)(scope, receive, fixing_send)
+            return
         await self.app(scope, receive, fixing_send)
 
 
+@dataclass(frozen=True, slots=True)
+class _RouteTable:
+    concrete: dict[str, frozenset[str]]  # path -> methods, for the paths without a parameter
+    templated: list[tuple[re.Pattern[str], frozenset[str]]]
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+def _allow(served: frozenset[str]) -> str:
+    allowed = served | {"HEAD"} if "GET" in served else served
+    return ", ".join(m for m in _METHOD_ORDER if m in allowed)
+
+
 _METHOD_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-_HTTP_METHODS = frozenset(_METHOD_ORDER)
