@@ -56,7 +56,7 @@ fmt: install ## format and fix what ruff can
 superuser: install migrate ## create a superuser (SUPERUSER_EMAIL, SUPERUSER_USERNAME, SUPERUSER_PASSWORD)
 	$(BIN)/python -m blog_api create-superuser
 
-fuzz: install ## schemathesis over every operation of a served app (FUZZ_DB=sqlite|postgresql, FUZZ_MAX_TIME=120)
+fuzz: install ## schemathesis over both faces of a served app (FUZZ_DB=sqlite|postgresql, FUZZ_FACE=both|native|realworld, FUZZ_MAX_TIME=120 each)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,fuzz]"
 	$(BIN)/python -m fuzz
 

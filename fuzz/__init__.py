@@ -1,1 +1,2 @@
-"""`make fuzz`: schemathesis over /openapi.json against a served blog-api (see __main__)."""
+"""`make fuzz`: schemathesis over /openapi.json and /api/openapi.json against a served blog-api
+(see __main__)."""

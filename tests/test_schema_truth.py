@@ -1,5 +1,6 @@
 """The OpenAPI document says what the server does: null only where null is taken, the tag,
-title and NUL rules as patterns, HEAD on every GET, and a 405 that lists every method."""
+title and NUL rules as patterns, HEAD on every GET, and a 405 that lists every method, on both
+faces (`/openapi.json` and the RealWorld face's `/api/openapi.json`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from blog_api.kit.rules import (
     normalize_tag,
 )
 from tests.conftest import PostFactory, UserFactory
+from tests.realworld_support import create_article, register
 
 
 @pytest.fixture
@@ -132,6 +134,17 @@ async def test_head_answers_every_get_route(
         ("POST", "/api/v1/users/1", "GET, HEAD, PATCH, DELETE"),
         ("DELETE", "/api/v1/auth/token", "POST"),
         ("PUT", "/health", "GET, HEAD"),
+        ("POST", "/api/v1/users/me/posts", "GET, HEAD"),
+        ("DELETE", "/api/user", "GET, HEAD, PUT"),
+        ("POST", "/api/articles/x", "GET, HEAD, PUT, DELETE"),
+        ("PATCH", "/api/articles", "GET, HEAD, POST"),
+        ("GET", "/api/users", "POST"),
+        ("PUT", "/api/profiles/jake/follow", "POST, DELETE"),
+        ("GET", "/api/articles/x/comments/1", "DELETE"),
+        ("POST", "/api/tags", "GET, HEAD"),
+        ("PUT", "/api/articles/feed", "GET, HEAD"),
+        ("POST", "/api/openapi.json", "GET, HEAD"),
+        ("OPTIONS", "/api/docs", "GET, HEAD"),
     ],
 )
 async def test_a_405_lists_every_method_of_the_path(
@@ -141,6 +154,48 @@ async def test_a_405_lists_every_method_of_the_path(
     assert answer.status_code == 405
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.headers["allow"] == allow
+
+
+async def test_a_head_405_has_the_headers_and_no_body(client: AsyncClient) -> None:
+    for path, allow in (("/api/users/login", "POST"), ("/api/v1/auth/token", "POST")):
+        answer = await client.head(path)
+        assert answer.status_code == 405
+        assert answer.headers["allow"] == allow
+        assert answer.content == b""
+
+
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+_SAMPLE = {"integer": "1", "string": "x"}
+
+
+def _documented_paths(document: dict[str, Any], prefix: str) -> list[tuple[str, str, str]]:
+    """(template, a path it matches, the `Allow` it documents) for every path of `document`."""
+    out = []
+    for template, item in document["paths"].items():
+        path = template
+        methods = {method.upper() for method in item} & set(_METHODS)
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path":
+                    sample = _SAMPLE[parameter["schema"]["type"]]
+                    path = path.replace("{" + parameter["name"] + "}", sample)
+        if "GET" in methods:
+            methods.add("HEAD")
+        out.append((template, prefix + path, ", ".join(m for m in _METHODS if m in methods)))
+    return out
+
+
+@pytest.mark.parametrize(("url", "prefix"), [("/openapi.json", ""), ("/api/openapi.json", "/api")])
+async def test_every_path_of_both_documents_allows_what_it_documents(
+    client: AsyncClient, url: str, prefix: str
+) -> None:
+    """An OPTIONS that is no CORS preflight reaches the router: its 405 lists the methods the
+    document gives the path, as schemathesis's Allow check reads it."""
+    document = (await client.get(url)).json()
+    for template, path, allow in _documented_paths(document, prefix):
+        answer = await client.options(path)
+        assert answer.status_code == 405, template
+        assert answer.headers["allow"] == allow, template
 
 
 @pytest.mark.parametrize(
@@ -184,3 +239,23 @@ async def test_image_and_comment_rules_are_in_the_schema(schema: dict[str, Any])
     patterns = [image.get("pattern")] + [o.get("pattern") for o in image.get("anyOf", [])]
     assert IMAGE_URL_PATTERN in patterns
     assert properties(schema, "CommentCreate")["body"]["pattern"] == COMMENT_BODY_PATTERN
+
+
+async def test_the_feed_path_is_the_feeds_alone(client: AsyncClient) -> None:
+    """A concrete path is matched before a templated one, as both documents are read: the
+    article whose slug is "feed" is not updated or deleted through `/api/articles/feed`."""
+    jake = await register(client, "jake")
+    article = await create_article(client, jake["headers"], "Feed")
+    assert article["slug"] == "feed"
+    for method in ("PUT", "DELETE", "POST"):
+        body = {"article": {"title": "Changed"}}
+        answer = await client.request(
+            method, "/api/articles/feed", json=body, headers=jake["headers"]
+        )
+        assert answer.status_code == 405, method
+        assert answer.headers["allow"] == "GET, HEAD"
+    feed = await client.get("/api/articles/feed", headers=jake["headers"])
+    assert feed.status_code == 200
+    assert "articles" in feed.json()
+    seen = await client.get("/api/v1/posts/by-slug/feed")
+    assert seen.json()["title"] == "Feed"

@@ -63,6 +63,8 @@ def create_superuser() -> int:
 def serve(workers: int) -> int:
     import uvicorn
 
+    from blog_api.kit.server import uvicorn_options
+
     settings = get_settings()
     if workers > 1 and settings.secret_generated:
         print(
@@ -73,15 +75,7 @@ def serve(workers: int) -> int:
             file=sys.stderr,
         )
         return 2
-    uvicorn.run(
-        "blog_api.main:app",
-        host=settings.host,
-        port=settings.port,
-        workers=workers,
-        log_level=settings.log_level,
-        proxy_headers=True,
-        server_header=False,  # no `server: uvicorn` banner
-    )
+    uvicorn.run("blog_api.main:app", workers=workers, **uvicorn_options(settings))
     return 0
 
 

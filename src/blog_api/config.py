@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from typing import Annotated, Literal
@@ -93,11 +94,19 @@ class Settings(DatabaseSettings):
 
     # The largest request body accepted, in bytes (413 past it, before the rest is read).
     max_request_body_bytes: int = Field(1024 * 1024, ge=1024)
+    # The largest request line and headers accepted, in bytes, all together (431 past it,
+    # before more of them is read); see blog_api/kit/server.py.
+    max_request_header_bytes: int = Field(64 * 1024, ge=1024)
+    # The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto `serve` believes: IP
+    # addresses and CIDR networks, comma-separated (`*`: any peer, only where nothing but the
+    # proxy can reach the port). Empty: those headers are ignored, and a client's address is
+    # its connection's, so that no client can pick the address its rate limits count.
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = []
     # Host names this server answers to (Host header); `*` for any, `*.example.com` for any
     # subdomain. Required in production, so that nothing ever reflects a forged Host.
     allowed_hosts: Annotated[list[str], NoDecode] = ["*"]
 
-    @field_validator("cors_origins", "allowed_hosts", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", "forwarded_allow_ips", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -108,6 +117,27 @@ class Settings(DatabaseSettings):
                 return json.loads(value)
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        """Each an IP address or a network, written as Uvicorn reads it (a network's host bits
+        cleared: Uvicorn would take `10.0.0.1/8` for a name and never match it)."""
+        if "*" in value:
+            return ["*"]
+        addresses = []
+        for entry in value:
+            try:
+                if "/" in entry:
+                    addresses.append(str(ipaddress.ip_network(entry, strict=False)))
+                else:
+                    addresses.append(str(ipaddress.ip_address(entry)))
+            except ValueError:
+                raise ValueError(
+                    f"FORWARDED_ALLOW_IPS: {entry!r} is not an IP address or a CIDR network "
+                    "(e.g. FORWARDED_ALLOW_IPS=10.0.0.5,192.168.0.0/24)"
+                ) from None
+        return addresses
 
     @model_validator(mode="after")
     def _strong_secret_outside_development(self) -> Settings:

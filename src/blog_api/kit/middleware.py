@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import logging
 import re
 import uuid
+from dataclasses import dataclass
+from http import HTTPStatus
 
 from fastapi import FastAPI, HTTPException
+from fastapi.routing import iter_route_contexts
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
@@ -225,28 +229,65 @@ def _no_store_path(path: str) -> bool:
 NO_STORE_PREFIXES = ("/api/v1/auth/", "/api/v1/users/me")
 
 
+# RFC 9110 7.2: Host = uri-host [ ":" port ], port = *DIGIT (RFC 3986 3.2.2). The hosts served
+# are DNS names (labels of letters, digits, "-" and "_", an optional final dot), IPv4 addresses
+# and bracketed IPv6 addresses; nothing else (no "@", no second colon, no letters in the port).
+_HOST_FIELD = re.compile(
+    r"(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?))"
+    r"(?::[0-9]{0,5})?"
+)
+
+
+def parse_host(value: str) -> str | None:
+    """The host a Host header value names, in the form the allow-list compares: lowercased,
+    without the port or a final dot, an IPv6 address bracketed and compressed (`[::1]`).
+    None when the value is not a host and an optional numeric port."""
+    match = _HOST_FIELD.fullmatch(value)
+    if match is None:
+        return None
+    ipv6, name = match.group("ipv6", "name")
+    if ipv6 is not None:
+        try:
+            return f"[{ipaddress.IPv6Address(ipv6).compressed}]"
+        except ValueError:
+            return None
+    return name.lower().removesuffix(".")
+
+
 class SecurityHeadersMiddleware:
     """`X-Content-Type-Options: nosniff` on every answer; `Cache-Control: no-store` on token
     answers and everything under /users/me; and only the configured Host names served (a
-    problem, not a page that could reflect a forged Host into a link or redirect)."""
+    problem, not a page that could reflect a forged Host into a link or redirect).
+
+    Whatever the allow-list, a request whose Host is not a host and an optional numeric port,
+    that carries two Host headers, or that is HTTP/1.1 without one is a 400 (RFC 9112 3.2):
+    with `*` too, since such a Host would otherwise reach every URL the app builds from it."""
 
     def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
         self.app = app
         self.any_host = "*" in allowed_hosts
-        self.exact = {h.lower() for h in allowed_hosts if not h.startswith("*")}
+        exact = [h for h in allowed_hosts if not h.startswith("*")]
+        self.exact = {parse_host(h) or h.lower() for h in exact}
         self.suffixes = tuple(h[1:].lower() for h in allowed_hosts if h.startswith("*."))
 
-    def _host_allowed(self, scope: Scope) -> bool:
-        if self.any_host:
-            return True
-        host = ""
+    def _host_refused(self, scope: Scope) -> str | None:
+        """Why the request's Host is refused, or None when it is served."""
+        field: bytes | None = None
         for name, value in scope["headers"]:
             if name == b"host":
-                host = value.decode("latin-1")
-                break
-        host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        host = host.lower()
-        return host in self.exact or (bool(self.suffixes) and host.endswith(self.suffixes))
+                if field is not None:
+                    return "More than one Host header"
+                field = value
+        if field is None:
+            if self.any_host and scope.get("http_version") == "1.0":
+                return None  # HTTP/1.0 need not send one
+            return "Missing Host header"
+        host = parse_host(field.decode("latin-1"))
+        if host is None:
+            return "Invalid Host header: a host name or address and an optional numeric port"
+        if self.any_host or host in self.exact or host.endswith(self.suffixes):
+            return None
+        return "Invalid Host header"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -268,8 +309,9 @@ class SecurityHeadersMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        if not self._host_allowed(scope):
-            await problem(400, "Invalid Host header")(scope, receive, send_with_headers)
+        refused = self._host_refused(scope)
+        if refused is not None:
+            await problem(400, refused)(scope, receive, send_with_headers)
             return
         await self.app(scope, receive, send_with_headers)
 
@@ -293,33 +335,44 @@ class ProblemCORSMiddleware(CORSMiddleware):
 
 class MethodsMiddleware:
     """HEAD on every GET route (the GET's headers, no body), and a 405 whose `Allow` lists
-    every method the OpenAPI document gives the path: the router alone answers HEAD with
-    405, and names only the methods of the first route whose path matched."""
+    exactly the methods the path is served with, on either face: the router alone answers
+    HEAD with 405, and names only the methods of the first route whose path matched.
+
+    The methods of a path are those of the routes it matches, as the router dispatches them,
+    with one rule of OpenAPI's on top (both documents are read that way): a path that is a
+    route's own, with no parameter in it, belongs to the routes of that path alone, as a
+    concrete path is matched before templated ones. `PUT /api/articles/feed` is a 405 with
+    `Allow: GET, HEAD`, not an update of the article whose slug is "feed"."""
 
     def __init__(self, app: ASGIApp, api: FastAPI) -> None:
         self.app = app
         self.api = api
-        self._paths: list[tuple[re.Pattern[str], bool, set[str]]] | None = None
+        self._table: _RouteTable | None = None
 
-    def _templates(self) -> list[tuple[re.Pattern[str], bool, set[str]]]:
-        if self._paths is None:
-            paths = []
-            for template, operations in self.api.openapi().get("paths", {}).items():
-                regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
-                methods = {m.upper() for m in operations if m.upper() in _HTTP_METHODS}
-                paths.append((re.compile(f"^{regex}$"), "{" in template, methods))
-            self._paths = paths
-        return self._paths
+    def _routes(self) -> _RouteTable:
+        """Every route with methods, the ones left out of the documents included (docs,
+        `/api/openapi.json`): read once, on the first request, when every route is there."""
+        if self._table is None:
+            templated: list[tuple[re.Pattern[str], frozenset[str]]] = []
+            concrete: dict[str, frozenset[str]] = {}
+            for route in iter_route_contexts(self.api.routes):
+                regex = getattr(route, "path_regex", None)
+                if route.methods is None or route.path_format is None or regex is None:
+                    continue  # a mount: the app it mounts answers for itself
+                methods = frozenset(route.methods)
+                if route.param_convertors:
+                    templated.append((regex, methods))
+                else:
+                    concrete[route.path_format] = concrete.get(route.path_format, _NONE) | methods
+            self._table = _RouteTable(concrete, templated)
+        return self._table
 
-    def _allowed(self, path: str) -> list[str]:
-        matches = [(literal, methods) for regex, literal, methods in self._templates()
-                   if regex.match(path)]  # fmt: skip
-        exact = [methods for templated, methods in matches if not templated]
-        chosen = exact or [methods for _, methods in matches]
-        allowed: set[str] = set().union(*chosen) if chosen else set()
-        if "GET" in allowed:
-            allowed.add("HEAD")
-        return [m for m in _METHOD_ORDER if m in allowed]
+    def _served(self, path: str) -> frozenset[str]:
+        routes = self._routes()
+        concrete = routes.concrete.get(path)
+        if concrete is not None:
+            return concrete
+        return _NONE.union(*(methods for regex, methods in routes.templated if regex.match(path)))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -328,21 +381,41 @@ class MethodsMiddleware:
         head = scope["method"] == "HEAD"
         if head:
             scope = {**scope, "method": "GET"}
+        path: str = scope["path"]
 
         async def fixing_send(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 405:
-                allowed = self._allowed(scope["path"])
-                headers = list(message.get("headers", []))
-                if allowed:
-                    headers = [(k, v) for k, v in headers if k != b"allow"]
-                    headers.append((b"allow", ", ".join(allowed).encode("latin-1")))
-                message["headers"] = headers
+                served = self._served(path)
+                if served:
+                    headers = [(k, v) for k, v in message.get("headers", []) if k != b"allow"]
+                    headers.append((b"allow", _allow(served).encode("latin-1")))
+                    message["headers"] = headers
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
             await send(message)
 
+        concrete = self._routes().concrete.get(path)
+        if concrete is not None and scope["method"] not in concrete:
+            # Answered here: the router would hand the path to a templated route that has the
+            # method, if one did.
+            detail = HTTPStatus.METHOD_NOT_ALLOWED.phrase
+            await problem(405, detail)(scope, receive, fixing_send)
+            return
         await self.app(scope, receive, fixing_send)
 
 
+@dataclass(frozen=True, slots=True)
+class _RouteTable:
+    concrete: dict[str, frozenset[str]]  # path -> methods, for the paths without a parameter
+    templated: list[tuple[re.Pattern[str], frozenset[str]]]
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+def _allow(served: frozenset[str]) -> str:
+    allowed = served | {"HEAD"} if "GET" in served else served
+    return ", ".join(m for m in _METHOD_ORDER if m in allowed)
+
+
 _METHOD_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-_HTTP_METHODS = frozenset(_METHOD_ORDER)

@@ -66,6 +66,9 @@ class RateLimiter:
         self._login_address = _item(settings.login_attempts_per_address, False)
         self._registration = _item(settings.registrations_per_address, True)
         self._password_change = _item(settings.password_changes_per_account, True)
+        # Whether the storage answered last time: an outage is logged once as it starts and
+        # once as it ends, not once per request.
+        self._storage_answers = True
 
     async def login_from(self, address: str) -> None:
         """Before a login: every attempt from `address` counts."""
@@ -88,8 +91,10 @@ class RateLimiter:
             return
         try:
             await self._window.clear(self._login_account, "lf", account)
-        except Exception:
-            logger.warning("rate limit storage unavailable", exc_info=True)
+        except Exception as exc:
+            self._storage_failed(exc)
+            return
+        self._storage_answered()
 
     async def registration(self, address: str) -> None:
         await self._hit(
@@ -106,16 +111,30 @@ class RateLimiter:
             return
         try:
             allowed = await self._window.hit(item, *key)
-            if allowed:
-                return
-            stats = await self._window.get_window_stats(item, *key)
-        except RateLimitedError:
-            raise
-        except Exception:
+            stats = None if allowed else await self._window.get_window_stats(item, *key)
+        except Exception as exc:
             # Rate limits protect the CPU; an unreachable Redis must not lock everybody out.
-            logger.warning(
-                "rate limit storage unavailable; letting the request through", exc_info=True
-            )
+            self._storage_failed(exc)
+            return
+        self._storage_answered()
+        if stats is None:
             return
         retry_after = math.ceil(stats.reset_time - time.time())
         raise RateLimitedError(detail, retry_after=retry_after)
+
+    def _storage_failed(self, exc: Exception) -> None:
+        """One warning as an outage starts (the error in one line, no traceback): while the
+        storage is away every request fails the same way, and is let through."""
+        if self._storage_answers:
+            self._storage_answers = False
+            logger.warning(
+                "rate limit storage unavailable (%s: %s); letting requests through unlimited "
+                "until it answers again",
+                type(exc).__name__,
+                exc,
+            )
+
+    def _storage_answered(self) -> None:
+        if not self._storage_answers:
+            self._storage_answers = True
+            logger.warning("rate limit storage answers again; the rate limits apply again")

@@ -160,6 +160,10 @@ _INVISIBLE_BMP = _ranges(
 )
 TITLE_PATTERN = f"^[^{_NOT_LINE}]*[^{_INVISIBLE_BMP}][^{_NOT_LINE}]*$"
 NO_NUL_PATTERN = "^[^\\u0000]*$"
+# Something visible (has_visible_character), anywhere in the text: a pattern is searched for.
+VISIBLE_PATTERN = f"[^{_INVISIBLE_BMP}]"
+# Text with something visible in it and no NUL (storable).
+VISIBLE_TEXT_PATTERN = f"^[^\\u0000]*[^{_INVISIBLE_BMP}][^\\u0000]*$"
 
 
 def check_title(value: str) -> str:
@@ -215,7 +219,7 @@ COMMENT_MAX_LENGTH = 5000
 
 
 # The rule below as a JSON Schema pattern: no NUL, and something visible (BMP, as for titles).
-COMMENT_BODY_PATTERN = f"^[^\\u0000]*[^{_INVISIBLE_BMP}][^\\u0000]*$"
+COMMENT_BODY_PATTERN = VISIBLE_TEXT_PATTERN
 
 
 def check_comment_body(value: str) -> str:

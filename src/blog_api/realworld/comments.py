@@ -27,9 +27,10 @@ from blog_api.users.deps import UserServiceDep
 
 router = APIRouter(route_class=RealWorldRoute, tags=["Comments"])
 
-# Any integer, as the spec says (ids below 1 name no comment: 404); digits only, as on /api/v1.
+# An integer, as the spec says, in decimal digits, as on /api/v1: "-1", "+1" and "1.0" are no
+# ids, and the document says `minimum: 0` (0 names no comment: 404).
 CommentIdPath = Annotated[
-    int, Path(le=MAX_ID, description="ID of the comment"), BeforeValidator(check_decimal_id)
+    int, Path(ge=0, le=MAX_ID, description="ID of the comment"), BeforeValidator(check_decimal_id)
 ]
 
 

@@ -2,11 +2,14 @@
 
 It is generated from the face's routes, like the native one, and says what the RealWorld spec
 says: the same paths (relative to the `/api` server), operation ids, bodies, statuses, the
-`Token` security scheme. `/openapi.json` stays the native API's.
+`Token` security scheme. It adds what the spec leaves out and the server refuses: the rules a
+request's values follow (patterns, lengths, bounds: see `schemas.py`), and, in an operation's
+422, what no schema can say (following yourself). `/openapi.json` stays the native API's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -32,10 +35,14 @@ _ERROR_DESCRIPTIONS = {
 }
 
 
-def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The error statuses an operation answers, each with `GenericErrorModel`."""
+def responses(
+    *statuses: int, descriptions: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """The error statuses an operation answers, each with `GenericErrorModel`; `descriptions`
+    says what an operation's own refusals are (a 422 the document's schemas cannot state)."""
+    own = descriptions or {}
     return {
-        code: {"description": _ERROR_DESCRIPTIONS[code], "model": GenericErrorModel}
+        code: {"description": own.get(code, _ERROR_DESCRIPTIONS[code]), "model": GenericErrorModel}
         for code in statuses
     }
 
@@ -56,9 +63,10 @@ def build_document(router: APIRouter) -> dict[str, Any]:
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
                 _not_nullable(parameter)
-            # FastAPI documents its own validation error shape: the face answers GenericErrorModel.
+            # Where FastAPI documents its own validation error shape (an operation that does
+            # not list its 422), the face answers GenericErrorModel.
             response = operation.get("responses", {}).get("422")
-            if response is not None:
+            if response is not None and response.get("description") == "Validation Error":
                 response["description"] = _ERROR_DESCRIPTIONS[422]
                 response["content"] = {
                     "application/json": {

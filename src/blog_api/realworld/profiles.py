@@ -18,6 +18,8 @@ from blog_api.users.deps import UserServiceDep
 router = APIRouter(route_class=RealWorldRoute, tags=["Profile"])
 
 UsernamePath = Annotated[str, Path(description="Username of the profile")]
+# Whether a username is the caller's own is nothing a schema can say: the 422 says it.
+FOLLOWING_YOURSELF = 'Following yourself (`username: ["You cannot follow yourself"]`)'
 
 
 def one_profile(profile: Any) -> dict[str, Any]:
@@ -47,7 +49,7 @@ async def get_profile(
     summary="Follow a user",
     description="Follow a user by username",
     response_model=ProfileResponse,
-    responses=responses(401, 404, 422),
+    responses=responses(401, 404, 422, descriptions={422: FOLLOWING_YOURSELF}),
 )
 async def follow(
     username: UsernamePath,

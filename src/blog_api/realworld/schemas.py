@@ -1,9 +1,14 @@
 """The shapes of the RealWorld spec, named as its components are (`User`, `NewArticle`, ...).
 
-Request models only say what the spec says (which fields, which types); the rules a value must
-follow are the native schemas' (the routes hand them the values), plus the few RealWorld rules
-that differ, which the routes name. Optional request fields that may not be null are typed
-without `None`: a null is then refused by validation, and the schema tells the truth.
+Request models have the spec's fields and types, and state the rules the server holds their
+values to, so that the document tells a client what it may send: the native schemas' rules
+(the routes hand them the values, and they decide) as `native_rules` reads them from the
+native document, and RealWorld's own, that a required text is not blank (the routes'
+`refuse_blank`). Only the document states them here: the native schemas and the routes
+decide, and the face reports their verdicts in RealWorld's shape.
+
+Optional request fields that may not be null are typed without `None`: a null is then refused
+by validation, and the schema tells the truth.
 """
 
 from __future__ import annotations
@@ -12,11 +17,49 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from blog_api.comments.schemas import CommentCreate
+from blog_api.kit.rules import IMAGE_URL_PATTERN, VISIBLE_PATTERN, VISIBLE_TEXT_PATTERN
+from blog_api.posts.schemas import PostCreate
+from blog_api.users.schemas import UserCreate, UserUpdate
 
-def _absent() -> Any:
+# The JSON Schema keywords that constrain a value (the rest describe it).
+_CONSTRAINTS = ("minLength", "maxLength", "pattern", "format", "maxItems", "items")
+
+
+def native_rules(model: type[BaseModel], field: str, **overrides: Any) -> dict[str, Any]:
+    """The constraints the native document states for `model.field` (of its non-null
+    variant), with `overrides` on top: a `json_schema_extra` for the RealWorld field whose
+    value the route hands to that native field."""
+    schema = model.model_json_schema()["properties"][field]
+    (variant,) = [item for item in schema.get("anyOf", [schema]) if item.get("type") != "null"]
+    return {**{key: variant[key] for key in _CONSTRAINTS if key in variant}, **overrides}
+
+
+def _rules(extra: dict[str, Any]) -> Any:
+    return Field(json_schema_extra=extra)
+
+
+def _absent(extra: dict[str, Any] | None = None) -> Any:
     """An optional field that may not be null: absent, it is not validated (and
     `model_fields_set` says which fields the client sent); null is refused."""
-    return Field(default=None, validate_default=False)
+    return Field(default=None, validate_default=False, json_schema_extra=extra)
+
+
+# Required text is not blank (RealWorld's `can't be blank`): something visible, and, for
+# text that is stored, no NUL.
+NOT_BLANK = {"pattern": VISIBLE_PATTERN}
+PASSWORD = {"format": "password"}
+USERNAME = native_rules(UserCreate, "username")
+EMAIL = native_rules(UserCreate, "email")
+NEW_PASSWORD = native_rules(UserCreate, "password", pattern=VISIBLE_TEXT_PATTERN)
+BIO = native_rules(UserUpdate, "bio")
+# An empty image stores null, as an empty bio does.
+IMAGE = native_rules(UserUpdate, "image", pattern=f"^$|{IMAGE_URL_PATTERN}")
+TITLE = native_rules(PostCreate, "title")
+DESCRIPTION = native_rules(PostCreate, "description", pattern=VISIBLE_TEXT_PATTERN)
+BODY = native_rules(PostCreate, "content", pattern=VISIBLE_TEXT_PATTERN)
+TAG_LIST = native_rules(PostCreate, "tags")
+COMMENT = native_rules(CommentCreate, "body")
 
 
 class _In(BaseModel):
@@ -25,8 +68,8 @@ class _In(BaseModel):
 
 
 class LoginUser(_In):
-    email: str
-    password: Annotated[str, Field(json_schema_extra={"format": "password"})]
+    email: Annotated[str, _rules(NOT_BLANK)]
+    password: Annotated[str, _rules({**PASSWORD, **NOT_BLANK})]
 
 
 class LoginUserRequest(_In):
@@ -34,9 +77,9 @@ class LoginUserRequest(_In):
 
 
 class NewUser(_In):
-    username: str
-    email: str
-    password: Annotated[str, Field(json_schema_extra={"format": "password"})]
+    username: Annotated[str, _rules(USERNAME)]
+    email: Annotated[str, _rules(EMAIL)]
+    password: Annotated[str, _rules({**PASSWORD, **NEW_PASSWORD})]
 
 
 class NewUserRequest(_In):
@@ -44,11 +87,11 @@ class NewUserRequest(_In):
 
 
 class UpdateUser(_In):
-    email: str = _absent()
-    password: str = _absent()
-    username: str = _absent()
-    bio: str | None = None
-    image: str | None = None
+    email: str = _absent(EMAIL)
+    password: str = _absent(NEW_PASSWORD)
+    username: str = _absent(USERNAME)
+    bio: Annotated[str, _rules(BIO)] | None = None
+    image: Annotated[str, _rules(IMAGE)] | None = None
 
 
 class UpdateUserRequest(_In):
@@ -108,10 +151,10 @@ class MultipleArticlesResponse(BaseModel):
 
 
 class NewArticle(_In):
-    title: str
-    description: str
-    body: str
-    tagList: list[str] = _absent()  # noqa: N815
+    title: Annotated[str, _rules(TITLE)]
+    description: Annotated[str, _rules(DESCRIPTION)]
+    body: Annotated[str, _rules(BODY)]
+    tagList: list[str] = _absent(TAG_LIST)  # noqa: N815
 
 
 class NewArticleRequest(_In):
@@ -119,10 +162,10 @@ class NewArticleRequest(_In):
 
 
 class UpdateArticle(_In):
-    title: str = _absent()
-    description: str = _absent()
-    body: str = _absent()
-    tagList: list[str] = _absent()  # noqa: N815
+    title: str = _absent(TITLE)
+    description: str = _absent(DESCRIPTION)
+    body: str = _absent(BODY)
+    tagList: list[str] = _absent(TAG_LIST)  # noqa: N815
 
 
 class UpdateArticleRequest(_In):
@@ -146,7 +189,7 @@ class MultipleCommentsResponse(BaseModel):
 
 
 class NewComment(_In):
-    body: str
+    body: Annotated[str, _rules(COMMENT)]
 
 
 class NewCommentRequest(_In):
