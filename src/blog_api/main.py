@@ -27,7 +27,7 @@ from blog_api.feed import router as feed
 from blog_api.follows import router as follows
 from blog_api.health import router as health
 from blog_api.kit.db import create_engine, create_session_factory
-from blog_api.kit.deps import database_answers, get_rate_limiter, get_session
+from blog_api.kit.deps import database_answers, get_session, no_store, rate_limited
 from blog_api.kit.docs import serve_docs
 from blog_api.kit.middleware import (
     REQUEST_ID_HEADER,
@@ -38,6 +38,7 @@ from blog_api.kit.middleware import (
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
     UnhandledErrorMiddleware,
+    paths_declaring,
 )
 from blog_api.kit.openapi import Policies, document_api, operation_id
 from blog_api.kit.problems import install_error_handlers
@@ -142,7 +143,7 @@ def create_app(settings: Settings) -> FastAPI:
         Policies(
             login_required=(get_current_user,),
             uses_database=(get_session, get_auth_service, get_optional_user, database_answers),
-            rate_limited=(get_rate_limiter,),
+            rate_limited=(rate_limited,),
         ),
     )
     app.include_router(health.router)
@@ -168,7 +169,11 @@ def create_app(settings: Settings) -> FastAPI:
         allow_headers=["*"],
         expose_headers=[REQUEST_ID_HEADER, "Location", "Retry-After"],
     )
-    app.add_middleware(SecurityHeadersMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        allowed_hosts=settings.allowed_hosts,
+        no_store_paths=paths_declaring(app, no_store),
+    )
     app.add_middleware(RequestIdMiddleware)
     return app
 

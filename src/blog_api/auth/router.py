@@ -11,7 +11,7 @@ from blog_api.auth.deps import AuthServiceDep, CurrentUser
 from blog_api.auth.schemas import RefreshRequest, TokenPair
 from blog_api.auth.security import REFRESH_TOKEN_MAX_LENGTH
 from blog_api.auth.service import SessionTokens
-from blog_api.kit.deps import NO_STORE, RateLimiterDep, client_address
+from blog_api.kit.deps import NO_STORE, RATE_LIMITED, client_address
 from blog_api.kit.errors import AuthenticationError
 from blog_api.kit.openapi import problem_responses
 
@@ -78,19 +78,18 @@ def _sent_token(body: RefreshRequest | None, cookie: str | None) -> tuple[str | 
 @router.post(
     "/token",
     response_model=TokenPair,
+    dependencies=[RATE_LIMITED],
     summary="Log in with a username or an email and a password",
     responses=problem_responses(401, 403, 422, 429),
 )
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     auth: AuthServiceDep,
-    limiter: RateLimiterDep,
     request: Request,
     response: Response,
     cookie: CookieMode = False,
 ) -> TokenPair:
-    await limiter.login_from(client_address(request))
-    tokens = await auth.start_session(form.username, form.password)
+    tokens = await auth.start_session(form.username, form.password, client_address(request))
     return _answer(tokens, response, cookie=cookie)
 
 

@@ -58,7 +58,11 @@ AuthStore = Callable[[Access], AbstractAsyncContextManager[AuthUnit]]
 
 
 class LoginGuard(Protocol):
-    """Counts failed logins per account (see blog_api.kit.ratelimit.RateLimiter)."""
+    """Counts logins per client address and failed ones per account (see
+    blog_api.kit.ratelimit.RateLimiter)."""
+
+    async def login_from(self, address: str) -> None:
+        """Count a login attempt from `address`; raise when there were too many."""
 
     async def login_attempt(self, account: str) -> None:
         """Count an attempt at `account` before its bcrypt; raise when there were too many."""
@@ -68,6 +72,9 @@ class LoginGuard(Protocol):
 
 
 class _NoGuard:
+    async def login_from(self, address: str) -> None:
+        return None
+
     async def login_attempt(self, account: str) -> None:
         return None
 
@@ -153,20 +160,21 @@ class AuthService:
     def _sessions(self, unit: AuthUnit) -> SessionService:
         return SessionService(unit.sessions, self.tokens, self.refresh_lifetime)
 
-    async def login(self, login: str, password: str) -> SignedIn:
-        """Sign in without a refresh token (the RealWorld face). `login` is a username or an
-        email. The answer to a wrong password and to an unknown account is the same, and takes
-        the same time."""
-        user, new_hash = await self._authenticate(login, password)
+    async def login(self, login: str, password: str, address: str) -> SignedIn:
+        """Sign in without a refresh token (the RealWorld face), from client `address`.
+        `login` is a username or an email. The answer to a wrong password and to an unknown
+        account is the same, and takes the same time."""
+        user, new_hash = await self._authenticate(login, password, address)
         async with self.open_unit(Access.WRITE) as unit:
             if new_hash is not None:
                 await unit.users.replace_password_hash(user, new_hash)
             access = await self._sessions(unit).sign_in(user.id)
         return SignedIn(user, access)
 
-    async def start_session(self, login: str, password: str) -> SessionTokens:
-        """Log in (as `login`) and start a session: an access token and a refresh token."""
-        user, new_hash = await self._authenticate(login, password)
+    async def start_session(self, login: str, password: str, address: str) -> SessionTokens:
+        """Log in (as `login`, from client `address`) and start a session: an access token
+        and a refresh token."""
+        user, new_hash = await self._authenticate(login, password, address)
         async with self.open_unit(Access.WRITE) as unit:
             if new_hash is not None:
                 await unit.users.replace_password_hash(user, new_hash)
@@ -246,10 +254,13 @@ class AuthService:
             raise PermissionDeniedError("This account is inactive")
         return Authenticated(user, claims)
 
-    async def _authenticate(self, login: str, password: str) -> tuple[User, str | None]:
-        """The user `login` names, if `password` is theirs. Failed attempts are counted per
-        account (by id, so a username and an email count together; an unknown login by its
-        spelling, the same way) before any bcrypt."""
+    async def _authenticate(
+        self, login: str, password: str, address: str
+    ) -> tuple[User, str | None]:
+        """The user `login` names, if `password` is theirs. Attempts are counted per client
+        address, and failed ones per account (by id, so a username and an email count
+        together; an unknown login by its spelling, the same way), before any bcrypt."""
+        await self.guard.login_from(address)
         user = await self._find(login)
         account = f"user:{user.id}" if user is not None else f"login:{login.strip().lower()}"
         await self.guard.login_attempt(account)

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from blog_api.kit.db import Access, ping, transaction
-from blog_api.kit.ratelimit import RateLimiter
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -43,23 +42,21 @@ DatabaseAnswersDep = Annotated[bool, Depends(database_answers)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-async def no_store(response: Response) -> None:
-    """For answers that carry a token or a user's private data: no cache may keep them
-    (RFC 9111, 5.2.2.5; RFC 6749, 5.1)."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
+async def no_store() -> None:
+    """Declared on the routes (or routers) whose answers carry tokens or a user's private
+    data: SecurityHeadersMiddleware then marks every answer of theirs, errors included,
+    `Cache-Control: no-store` (RFC 9111 5.2.2.5; RFC 6749 5.1, 5.2)."""
 
 
-# Declared on the routes (or routers) whose answers carry tokens or private data.
 NO_STORE = Depends(no_store)
 
 
-async def get_rate_limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.rate_limiter
-    return limiter
+async def rate_limited() -> None:
+    """Declared on the routes whose service applies a rate limit (the limits live in the
+    services, which count before any bcrypt): the OpenAPI document lists their 429."""
 
 
-RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+RATE_LIMITED = Depends(rate_limited)
 
 
 def client_address(request: Request) -> str:

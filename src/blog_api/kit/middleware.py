@@ -7,10 +7,13 @@ import itertools
 import logging
 import re
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, HTTPException
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import iter_route_contexts
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
@@ -26,7 +29,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # A new request id: this process's random prefix and a counter, 32 hex digits like a UUID's.
 # Unique across processes and restarts without a system call per request (uuid4 reads the
-# kernel's random source: 4.6% of a served request's samples on the bench).
+# kernel's random source each time; bench/RESULTS.md has what that cost).
 _ID_PREFIX = uuid.uuid4().hex[:16]
 _ID_COUNTER = itertools.count()
 
@@ -221,14 +224,6 @@ class BodyLimitMiddleware:
         await self.app(scope, counting_receive, send)
 
 
-def _no_store_path(path: str) -> bool:
-    return path.startswith(NO_STORE_PREFIXES)
-
-
-# Answers that carry tokens or a user's private data: never kept by any cache (RFC 6749, 5.1).
-NO_STORE_PREFIXES = ("/api/v1/auth/", "/api/v1/users/me")
-
-
 # RFC 9110 7.2: Host = uri-host [ ":" port ], port = *DIGIT (RFC 3986 3.2.2). The hosts served
 # are DNS names (labels of letters, digits, "-" and "_", an optional final dot), IPv4 addresses
 # and bracketed IPv6 addresses; nothing else (no "@", no second colon, no letters in the port).
@@ -254,17 +249,51 @@ def parse_host(value: str) -> str | None:
     return name.lower().removesuffix(".")
 
 
+def paths_declaring(app: FastAPI, dependency: Callable[..., Any]) -> dict[str, re.Pattern[str]]:
+    """Per method, one pattern for the paths of every route of `app` that declares
+    `dependency` (among its route or router dependencies): a route's declaration, read once,
+    for a middleware that must also mark the answers the route never produced itself (its
+    errors). HEAD goes with GET."""
+    patterns: dict[str, list[str]] = {}
+    for route in iter_route_contexts(app.routes):
+        dependant: Dependant | None = getattr(route, "dependant", None)
+        regex: re.Pattern[str] | None = getattr(route, "path_regex", None)
+        if dependant is None or regex is None or not route.methods:
+            continue
+        if any(d.call is dependency for d in _all(dependant)):
+            for method in route.methods | ({"HEAD"} if "GET" in route.methods else set()):
+                patterns.setdefault(method, []).append(_ANY_GROUP.sub("(?:", regex.pattern))
+    return {m: re.compile("|".join(f"(?:{p})" for p in ps)) for m, ps in patterns.items()}
+
+
+_ANY_GROUP = re.compile(r"\(\?P<[^>]+>")
+
+
+def _all(dependant: Dependant) -> Iterator[Dependant]:
+    for sub in dependant.dependencies:
+        yield sub
+        yield from _all(sub)
+
+
 class SecurityHeadersMiddleware:
-    """`X-Content-Type-Options: nosniff` on every answer; `Cache-Control: no-store` on token
-    answers and everything under /users/me; and only the configured Host names served (a
-    problem, not a page that could reflect a forged Host into a link or redirect).
+    """`X-Content-Type-Options: nosniff` and no `server` banner on every answer, and only the
+    configured Host names served (a problem, not a page that could reflect a forged Host into a
+    link or redirect); `Cache-Control: no-store` on every answer, errors included, of the
+    paths whose routes declare it (`no_store_paths`, from kit.deps.NO_STORE: tokens and
+    private data), as RFC 6749 5.1 and 5.2 ask of token answers.
 
     Whatever the allow-list, a request whose Host is not a host and an optional numeric port,
     that carries two Host headers, or that is HTTP/1.1 without one is a 400 (RFC 9112 3.2):
     with `*` too, since such a Host would otherwise reach every URL the app builds from it."""
 
-    def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        allowed_hosts: list[str],
+        no_store_paths: dict[str, re.Pattern[str]] | None = None,
+    ) -> None:
         self.app = app
+        self.no_store_paths = no_store_paths or {}
         self.any_host = "*" in allowed_hosts
         exact = [h for h in allowed_hosts if not h.startswith("*")]
         self.exact = {parse_host(h) or h.lower() for h in exact}
@@ -293,16 +322,13 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        no_store = _no_store_path(scope["path"])
+        paths = self.no_store_paths.get(scope["method"])
+        no_store = paths is not None and paths.match(scope["path"]) is not None
+        dropped = _NO_STORE_DROPPED if no_store else _DROPPED
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [
-                    (k, v)
-                    for k, v in message.get("headers", [])
-                    if k not in {b"x-content-type-options", b"server"}
-                    and not (no_store and k in {b"cache-control", b"pragma"})
-                ]
+                headers = [(k, v) for k, v in message.get("headers", []) if k not in dropped]
                 headers.append((b"x-content-type-options", b"nosniff"))
                 if no_store:
                     headers += [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
@@ -314,6 +340,10 @@ class SecurityHeadersMiddleware:
             await problem(400, refused)(scope, receive, send_with_headers)
             return
         await self.app(scope, receive, send_with_headers)
+
+
+_DROPPED = frozenset({b"x-content-type-options", b"server"})
+_NO_STORE_DROPPED = _DROPPED | {b"cache-control", b"pragma"}
 
 
 class ProblemCORSMiddleware(CORSMiddleware):

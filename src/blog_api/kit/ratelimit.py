@@ -28,12 +28,15 @@ logger = logging.getLogger("blog_api.kit.ratelimit")
 
 @dataclass(frozen=True, slots=True)
 class RateLimitSettings:
-    login_failures_per_account: int = 10  # per 15 minutes
-    login_attempts_per_address: int = 60  # per minute
-    registrations_per_address: int = 20  # per hour
-    password_changes_per_account: int = 5  # per hour
-    redis_url: str | None = None
-    key_prefix: str = "blog_api"
+    """The limits, as Settings has them (their defaults are there, with the environment's
+    names): each a number of attempts per window, 0 for none."""
+
+    login_failures_per_account: int  # per 15 minutes
+    login_attempts_per_address: int  # per minute
+    registrations_per_address: int  # per hour
+    password_changes_per_account: int  # per hour
+    redis_url: str | None
+    key_prefix: str
 
 
 def _storage(settings: RateLimitSettings) -> Storage:

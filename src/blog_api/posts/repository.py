@@ -237,7 +237,7 @@ def _kept_total(shape: tuple[bool, ...]) -> ColumnElement[int] | None:
     """The exact total of a public list whose filters are those of a counter the database
     keeps (all published posts, those with one tag, those of one author), else None: read
     inside the page's statement, it costs an index lookup where a count would visit every
-    matching post (197 ms for one tag of fifty at 1M posts on PostgreSQL)."""
+    matching post (bench/RESULTS.md has both at 1M posts)."""
     published, author_id, author, tag, q, favorited_by, followed_by = shape
     if not published or author_id or q or favorited_by or followed_by or (tag and author):
         return None

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, status
 
 from blog_api.auth.deps import AuthServiceDep, SessionServiceDep
-from blog_api.kit.deps import NO_STORE, RateLimiterDep, client_address
+from blog_api.kit.deps import NO_STORE, RATE_LIMITED, client_address
 from blog_api.kit.errors import AuthenticationError, ConflictError
 from blog_api.realworld.convert import empty_is_null, native, refuse_blank, user_body
 from blog_api.realworld.deps import CurrentCaller
@@ -37,21 +37,20 @@ REQUIRED_ON_UPDATE = ("email", "username", "password")
 @router.post(
     "/users/login",
     operation_id="Login",
+    dependencies=[RATE_LIMITED],
     summary="Existing user login",
     description="Login for existing user",
     response_model=UserResponse,
     responses=responses(401, 422),
 )
-async def login(
-    body: LoginUserRequest, auth: AuthServiceDep, limiter: RateLimiterDep, request: Request
-) -> dict[str, Any]:
-    """The same limits as /api/v1's login (per client address here, per account in the
-    service)."""
+async def login(body: LoginUserRequest, auth: AuthServiceDep, request: Request) -> dict[str, Any]:
+    """The same limits as /api/v1's login (the service counts them)."""
     credentials = body.user
     refuse_blank({"email": credentials.email, "password": credentials.password})
-    await limiter.login_from(client_address(request))
     try:
-        signed_in = await auth.login(credentials.email, credentials.password)
+        signed_in = await auth.login(
+            credentials.email, credentials.password, client_address(request)
+        )
     except AuthenticationError:
         raise error(401, "credentials", INVALID) from None
     return {"user": user_body(signed_in.user, signed_in.access.token)}
@@ -60,6 +59,7 @@ async def login(
 @router.post(
     "/users",
     operation_id="CreateUser",
+    dependencies=[RATE_LIMITED],
     description="Register a new user",
     status_code=status.HTTP_201_CREATED,
     response_model=UserResponse,
@@ -69,18 +69,16 @@ async def register(
     body: NewUserRequest,
     users: UserServiceDep,
     sessions: SessionServiceDep,
-    limiter: RateLimiterDep,
     request: Request,
 ) -> dict[str, Any]:
     """The same limit as /api/v1's registration (per client address). The new user is signed
     in: the answer's token starts a session, in the same transaction as the account."""
     new = body.user
     refuse_blank({"username": new.username, "email": new.email, "password": new.password})
-    await limiter.registration(client_address(request))
     data = native(
         UserCreate, {"email": new.email, "username": new.username, "password": new.password}
     )
-    user = await users.register(data)
+    user = await users.register(data, address=client_address(request))
     return {"user": user_body(user, (await sessions.sign_in(user.id)).token)}
 
 
@@ -99,6 +97,7 @@ async def current_user(caller: CurrentCaller) -> dict[str, Any]:
 @router.put(
     "/user",
     operation_id="UpdateCurrentUser",
+    dependencies=[RATE_LIMITED],
     summary="Update current user",
     description="Updated user information for current user",
     response_model=UserResponse,
@@ -109,7 +108,6 @@ async def update_current_user(
     caller: CurrentCaller,
     users: UserServiceDep,
     sessions: SessionServiceDep,
-    limiter: RateLimiterDep,
 ) -> dict[str, Any]:
     """A partial update. The answer carries a fresh token of the caller's session, which goes
     on after a password change (the user's other sessions end). A taken email or username is
@@ -129,8 +127,6 @@ async def update_current_user(
             headers={"WWW-Authenticate": "Token"},
         )
     data = native(UserUpdate, sent)
-    if "password" in sent or "email" in sent:
-        await limiter.password_change(me.id)  # as on /api/v1
     try:
         user = await users.update(
             me, me.id, data, reauthenticated=True, caller_session=caller.claims.session_id

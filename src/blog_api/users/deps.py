@@ -33,8 +33,8 @@ def user_service(session: AsyncSession, hasher: PasswordHasher) -> UserService:
     return UserService(UserRepository(session), hasher)
 
 
-async def get_user_service(session: SessionDep, hasher: HasherDep) -> UserService:
-    return user_service(session, hasher)
+async def get_user_service(request: Request, session: SessionDep, hasher: HasherDep) -> UserService:
+    return UserService(UserRepository(session), hasher, request.app.state.rate_limiter)
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response, status
 
 from blog_api.auth.deps import CallerSession, CurrentUser, OptionalUser
-from blog_api.kit.deps import NO_STORE, RateLimiterDep, client_address
+from blog_api.kit.deps import NO_STORE, RATE_LIMITED, client_address
 from blog_api.kit.openapi import problem_responses
 from blog_api.kit.pagination import ListWindowDep
 from blog_api.kit.schemas import Page
@@ -20,19 +20,17 @@ router = APIRouter(prefix="/users", tags=["users"])
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=UserPrivate,
-    dependencies=[NO_STORE],
+    dependencies=[NO_STORE, RATE_LIMITED],
     summary="Register",
     responses=problem_responses(409, 422, 429),
 )
 async def create_user(
     data: UserCreate,
     users: UserServiceDep,
-    limiter: RateLimiterDep,
     request: Request,
     response: Response,
 ) -> User:
-    await limiter.registration(client_address(request))
-    user = await users.register(data)
+    user = await users.register(data, address=client_address(request))
     response.headers["Location"] = request.app.url_path_for("get_user", user_id=str(user.id))
     return user
 
@@ -58,16 +56,10 @@ async def get_me(me: CurrentUser) -> User:
     return me
 
 
-async def _limit_password_checks(limiter: RateLimiterDep, user_id: int, data: UserUpdate) -> None:
-    """A change of password or email checks (and hashes) a password: rate-limited per account."""
-    if data.model_fields_set & {"password", "email"}:
-        await limiter.password_change(user_id)
-
-
 @router.patch(
     "/me",
     response_model=UserPrivate,
-    dependencies=[NO_STORE],
+    dependencies=[NO_STORE, RATE_LIMITED],
     summary="Change your account (current_password to change the email or the password)",
     description="A new password ends every other session of yours, access tokens included; "
     "the session that made the change goes on.",
@@ -78,9 +70,7 @@ async def update_me(
     me: CurrentUser,
     session: CallerSession,
     users: UserServiceDep,
-    limiter: RateLimiterDep,
 ) -> User:
-    await _limit_password_checks(limiter, me.id, data)
     return await users.update(me, me.id, data, caller_session=session)
 
 
@@ -119,7 +109,7 @@ async def get_user(user_id: UserIdPath, viewer: OptionalUser, users: UserService
 @router.patch(
     "/{user_id}",
     response_model=UserPrivate,
-    dependencies=[NO_STORE],
+    dependencies=[NO_STORE, RATE_LIMITED],
     summary="Change a user (themself, or anyone for a superuser)",
     description="A new password ends the user's sessions, access tokens included, but the "
     "caller's own when they change their own password.",
@@ -131,9 +121,7 @@ async def update_user(
     me: CurrentUser,
     session: CallerSession,
     users: UserServiceDep,
-    limiter: RateLimiterDep,
 ) -> User:
-    await _limit_password_checks(limiter, user_id, data)
     return await users.update(me, user_id, data, caller_session=session)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from typing import Any, Protocol
 
 from blog_api.kit.errors import (
     ConflictError,
@@ -23,12 +23,39 @@ _SET_AS_SENT = ("is_active", "bio", "image")
 _SET_WHEN_CHANGED = ("username", "email")
 
 
+class AccountLimits(Protocol):
+    """Rate limits on what costs a bcrypt (see blog_api.kit.ratelimit.RateLimiter)."""
+
+    async def registration(self, address: str) -> None:
+        """Count a registration from client `address`; raise when there were too many."""
+
+    async def password_change(self, user_id: int) -> None:
+        """Count a change of the user's password or email; raise when there were too many."""
+
+
+class _NoLimits:
+    async def registration(self, address: str) -> None:
+        return None
+
+    async def password_change(self, user_id: int) -> None:
+        return None
+
+
 class UserService:
-    def __init__(self, users: UserRepository, hasher: PasswordHasher) -> None:
+    def __init__(
+        self, users: UserRepository, hasher: PasswordHasher, limits: AccountLimits | None = None
+    ) -> None:
         self.users = users
         self.hasher = hasher
+        self.limits = limits or _NoLimits()
 
-    async def register(self, data: UserCreate, *, is_superuser: bool = False) -> User:
+    async def register(
+        self, data: UserCreate, *, address: str | None = None, is_superuser: bool = False
+    ) -> User:
+        """A new account; registrations from a client `address` are rate-limited (none is
+        given by the command line's superuser)."""
+        if address is not None:
+            await self.limits.registration(address)
         user = User(
             email=data.email.lower(),
             username=data.username,
@@ -118,6 +145,9 @@ class UserService:
         (nor SQLite's write lock) is held while it runs; the target is then locked, and a
         password or email change only applies if the password is still the one just checked.
         """
+        if data.model_fields_set & {"password", "email"}:
+            # It checks (and hashes) a password: rate-limited per account.
+            await self.limits.password_change(user_id)
         sent = data.model_dump(exclude_unset=True)
         if "email" in sent:
             sent["email"] = sent["email"].lower()
