@@ -131,9 +131,11 @@ async def test_the_header_cap_is_a_setting(served: Served) -> None:
 
 def test_forwarded_allow_ips_setting() -> None:
     def parsed(value: str) -> list[str]:
-        return Settings(_env_file=None, forwarded_allow_ips=value).forwarded_allow_ips
+        return Settings(
+            _env_file=None, environment="test", forwarded_allow_ips=value
+        ).forwarded_allow_ips
 
-    assert Settings(_env_file=None).forwarded_allow_ips == []
+    assert Settings(_env_file=None, environment="test").forwarded_allow_ips == []
     assert parsed("") == []
     # Host bits of a network are cleared: Uvicorn would take 10.0.0.1/8 for a name.
     assert parsed(" 10.0.0.1/8, 127.0.0.1 ,::1") == ["10.0.0.0/8", "127.0.0.1", "::1"]
@@ -141,9 +143,11 @@ def test_forwarded_allow_ips_setting() -> None:
     for wrong in ("proxy.internal", "10.0.0.300", "10.0.0.0/33"):
         with pytest.raises(ValidationError, match="FORWARDED_ALLOW_IPS"):
             parsed(wrong)
-    nothing = uvicorn_options(Settings(_env_file=None))
+    nothing = uvicorn_options(Settings(_env_file=None, environment="test"))
     assert nothing["proxy_headers"] is False
-    named = uvicorn_options(Settings(_env_file=None, forwarded_allow_ips="10.0.0.5"))
+    named = uvicorn_options(
+        Settings(_env_file=None, environment="test", forwarded_allow_ips="10.0.0.5")
+    )
     assert (named["proxy_headers"], named["forwarded_allow_ips"]) == (True, ["10.0.0.5"])
 
 
