@@ -152,8 +152,13 @@ async def test_a_405_lists_every_method_of_the_path(
 ) -> None:
     answer = await client.request(method, path)
     assert answer.status_code == 405
-    assert answer.headers["content-type"] == "application/problem+json"
     assert answer.headers["allow"] == allow
+    if path.startswith("/api/") and not path.startswith("/api/v1/"):
+        # The RealWorld face answers in its own error shape.
+        assert answer.headers["content-type"] == "application/json"
+        assert answer.json() == {"errors": {"method": ["Method Not Allowed"]}}
+    else:
+        assert answer.headers["content-type"] == "application/problem+json"
 
 
 async def test_a_head_405_has_the_headers_and_no_body(client: AsyncClient) -> None:

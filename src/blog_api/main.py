@@ -41,7 +41,7 @@ from blog_api.kit.middleware import (
     paths_declaring,
 )
 from blog_api.kit.openapi import Policies, document_api, operation_id
-from blog_api.kit.problems import install_error_handlers
+from blog_api.kit.problems import ErrorShapes, install_error_handlers, problem
 from blog_api.kit.ratelimit import RateLimiter, RateLimitSettings
 from blog_api.posts import router as posts
 from blog_api.tags import router as tags
@@ -134,7 +134,9 @@ def create_app(settings: Settings) -> FastAPI:
         )
     )
 
-    install_error_handlers(app)
+    # Errors answered outside the routes take the shape of the face the path is under.
+    shapes = ErrorShapes({realworld.PREFIX: realworld.plain_error, API_PREFIX: problem})
+    install_error_handlers(app, shapes)
     serve_docs(
         app, openapi_url="/openapi.json", docs_url="/docs", redoc_url="/redoc", title=app.title
     )
@@ -157,10 +159,12 @@ def create_app(settings: Settings) -> FastAPI:
     # Middleware added last runs first: request id, security headers and the Host check,
     # CORS, the 500 safety net, the body size limit, then the 503 for database faults (with
     # its one retry of a read).
-    app.add_middleware(DatabaseFaultMiddleware)
-    app.add_middleware(MethodsMiddleware, api=app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
-    app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(DatabaseFaultMiddleware, shapes=shapes)
+    app.add_middleware(MethodsMiddleware, api=app, shapes=shapes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes, shapes=shapes
+    )
+    app.add_middleware(UnhandledErrorMiddleware, shapes=shapes)
     app.add_middleware(
         ProblemCORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -173,6 +177,7 @@ def create_app(settings: Settings) -> FastAPI:
         SecurityHeadersMiddleware,
         allowed_hosts=settings.allowed_hosts,
         no_store_paths=paths_declaring(app, no_store),
+        shapes=shapes,
     )
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -1,4 +1,8 @@
-"""ASGI middlewares: the request id on every response, and a problem for any unhandled error."""
+"""ASGI middlewares: the request id on every response, and a problem for any unhandled error.
+
+The middlewares that refuse a request themselves answer in the shape of the face it was sent
+to (`shapes`, kit.problems.ErrorShapes): a problem on the native API, RealWorld's `errors` object
+under `/api`."""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from blog_api.kit.errors import DatabaseUnavailableError
-from blog_api.kit.problems import problem
+from blog_api.kit.problems import PROBLEMS, ErrorShapes, problem
 
 logger = logging.getLogger("blog_api")
 
@@ -81,8 +85,9 @@ class UnhandledErrorMiddleware:
 
     It sits inside the CORS middleware, so a browser can read that 500 too."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, shapes: ErrorShapes = PROBLEMS) -> None:
         self.app = app
+        self.shapes = shapes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -108,7 +113,8 @@ class UnhandledErrorMiddleware:
             )
             if started:
                 raise
-            await problem(500, "An unexpected error occurred")(scope, receive, send)
+            answer = self.shapes.for_path(scope["path"])
+            await answer(500, "An unexpected error occurred")(scope, receive, send)
 
 
 _READ_METHODS = frozenset({"GET", "HEAD"})
@@ -123,8 +129,9 @@ class DatabaseFaultMiddleware:
     cannot know whether a lost commit happened, and decides itself (their 503 says so).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, shapes: ErrorShapes = PROBLEMS) -> None:
         self.app = app
+        self.shapes = shapes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -173,7 +180,9 @@ class DatabaseFaultMiddleware:
         )
         detail = f"{fault.detail}; try again later"
         headers = {"Retry-After": str(fault.retry_after)}
-        await problem(503, detail, headers=headers)(scope, receive, send)
+        await self.shapes.for_path(scope["path"])(503, detail, headers=headers)(
+            scope, receive, send
+        )
 
 
 class RequestBodyTooLarge(HTTPException):
@@ -192,9 +201,10 @@ class BodyLimitMiddleware:
     a chunked body (or a lying Content-Length) is counted as it streams in, and refused the
     moment it passes the limit, so at most `max_bytes` plus one chunk is ever held."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, shapes: ErrorShapes = PROBLEMS) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.shapes = shapes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -205,9 +215,8 @@ class BodyLimitMiddleware:
                 declared = value.strip()
                 if declared.isdigit() and int(declared) > self.max_bytes:
                     detail = RequestBodyTooLarge(self.max_bytes).detail
-                    await problem(413, detail, headers={"Connection": "close"})(
-                        scope, receive, send
-                    )
+                    answer = self.shapes.for_path(scope["path"])
+                    await answer(413, detail, headers={"Connection": "close"})(scope, receive, send)
                     return
                 break
         seen = 0
@@ -291,8 +300,10 @@ class SecurityHeadersMiddleware:
         app: ASGIApp,
         allowed_hosts: list[str],
         no_store_paths: dict[str, re.Pattern[str]] | None = None,
+        shapes: ErrorShapes = PROBLEMS,
     ) -> None:
         self.app = app
+        self.shapes = shapes
         self.no_store_paths = no_store_paths or {}
         self.any_host = "*" in allowed_hosts
         exact = [h for h in allowed_hosts if not h.startswith("*")]
@@ -337,7 +348,8 @@ class SecurityHeadersMiddleware:
 
         refused = self._host_refused(scope)
         if refused is not None:
-            await problem(400, refused)(scope, receive, send_with_headers)
+            answer = self.shapes.for_path(scope["path"])
+            await answer(400, refused)(scope, receive, send_with_headers)
             return
         await self.app(scope, receive, send_with_headers)
 
@@ -374,9 +386,10 @@ class MethodsMiddleware:
     concrete path is matched before templated ones. `PUT /api/articles/feed` is a 405 with
     `Allow: GET, HEAD`, not an update of the article whose slug is "feed"."""
 
-    def __init__(self, app: ASGIApp, api: FastAPI) -> None:
+    def __init__(self, app: ASGIApp, api: FastAPI, shapes: ErrorShapes = PROBLEMS) -> None:
         self.app = app
         self.api = api
+        self.shapes = shapes
         self._table: _RouteTable | None = None
 
     def _routes(self) -> _RouteTable:
@@ -429,7 +442,7 @@ class MethodsMiddleware:
             # Answered here: the router would hand the path to a templated route that has the
             # method, if one did.
             detail = HTTPStatus.METHOD_NOT_ALLOWED.phrase
-            await problem(405, detail)(scope, receive, fixing_send)
+            await self.shapes.for_path(path)(405, detail)(scope, receive, fixing_send)
             return
         await self.app(scope, receive, fixing_send)
 

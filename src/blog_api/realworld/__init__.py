@@ -10,7 +10,10 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from blog_api.realworld import articles, comments, profiles, tags, users
+from blog_api.realworld.errors import plain_error
 from blog_api.realworld.openapi import PREFIX, install_docs
+
+__all__ = ["PREFIX", "install", "plain_error", "router"]
 
 router = APIRouter()
 routers = (

@@ -69,6 +69,22 @@ def error_response(exc: RealWorldError) -> JSONResponse:
     return JSONResponse({"errors": exc.errors}, status_code=exc.status, headers=exc.headers)
 
 
+# The key a failure that no route of the face raised is reported under (kit.problems.ErrorShapes
+# hands it here): a middleware's refusal, or a path or method the face does not serve.
+_PLAIN_KEY = {400: "request", 404: "resource", 405: "method", 413: "body", 503: "database"}
+
+
+def plain_error(
+    status: int, detail: str, *, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """`{"errors": {"<key>": ["<detail>"]}}` for a failure answered outside the face's routes:
+    `body: ["The request body is larger than 1048576 bytes"]` (413), `resource: ["not found"]`
+    (404), `server: [...]` (500)."""
+    key = _PLAIN_KEY.get(status, "server" if status >= 500 else "request")
+    message = NOT_FOUND if status == 404 else detail
+    return error_response(RealWorldError(status, {key: [message]}, headers=headers))
+
+
 @contextmanager
 def about(resource: str) -> Iterator[None]:
     """Name the resource a not-found or forbidden error is about: `with about("comment"): ...`

@@ -3,8 +3,10 @@
 It is generated from the face's routes, like the native one, and says what the RealWorld spec
 says: the same paths (relative to the `/api` server), operation ids, bodies, statuses, the
 `Token` security scheme. It adds what the spec leaves out and the server refuses: the rules a
-request's values follow (patterns, lengths, bounds: see `schemas.py`), and, in an operation's
-422, what no schema can say (following yourself). `/openapi.json` stays the native API's.
+request's values follow (patterns, lengths, bounds: see `schemas.py`), in an operation's
+422 what no schema can say (following yourself), and the refusals every operation of a kind
+can answer: 413 where a body is read, 429 where attempts are limited, 503 everywhere (each
+operation reads the database). `/openapi.json` stays the native API's.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import RouteContext, iter_route_contexts
 
+from blog_api.kit.deps import rate_limited
 from blog_api.kit.docs import serve_docs
 from blog_api.realworld.schemas import GenericErrorModel
 
@@ -31,8 +35,12 @@ _ERROR_DESCRIPTIONS = {
     403: "Forbidden. The error key identifies the resource type (article, comment, etc.)",
     404: "Not Found. The error key identifies the resource type (article, profile, comment, etc.)",
     409: "Conflict - resource already exists",
+    413: "The request body is larger than the configured limit",
     422: "Unexpected error",
+    429: "Too many attempts: try again after `Retry-After` seconds",
+    503: "The database is unavailable: try again after `Retry-After` seconds",
 }
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
 
 
 def responses(
@@ -59,6 +67,10 @@ def build_document(router: APIRouter) -> dict[str, Any]:
         routes=router.routes,
         servers=[{"url": PREFIX}],
     )
+    for route in iter_route_contexts(router.routes):
+        for method in route.methods or ():
+            operation = schema["paths"][route.path_format][method.lower()]
+            _document_refusals(operation, route)
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
@@ -77,6 +89,27 @@ def build_document(router: APIRouter) -> dict[str, Any]:
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
     return schema
+
+
+def _document_refusals(operation: dict[str, Any], route: RouteContext) -> None:
+    """The statuses an operation answers for what it is, not for what it does: 413 where a
+    body is read, 429 where attempts are rate-limited, 503 (the database is in every one)."""
+    statuses = [503]
+    if route.body_field is not None:
+        statuses.append(413)
+    if any(dependency.call is rate_limited for dependency in route.dependant.dependencies):
+        statuses.append(429)
+    documented = operation.setdefault("responses", {})
+    for status in statuses:
+        response: dict[str, Any] = {
+            "description": _ERROR_DESCRIPTIONS[status],
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/GenericErrorModel"}}
+            },
+        }
+        if status in (429, 503):
+            response["headers"] = _RETRY_AFTER
+        documented.setdefault(str(status), response)
 
 
 def _not_nullable(parameter: dict[str, Any]) -> None:
