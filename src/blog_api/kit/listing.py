@@ -1,11 +1,23 @@
-"""One kit for every list: sort orders, keyset cursors, windows (page, cursor, offset), the page.
+"""One kit for every list: keyset cursors, windows (page, cursor, offset), the page.
 
 A list is a `Listing`: a name and, per value of its sort enum, the ordered keys of its rows,
 ending in a unique column (the id). `Listing.fetch` runs one SELECT of the caller's columns in
 that order over a `Window` and answers a `Page` of rows with the exact total (page and offset
-modes) and `next_cursor` (every mode). A cursor is opaque to clients: base64url of compact
-JSON `{"l": list, "s": sort, "k": [key values of the last row seen], "f": scope}`; one made
-for another list or sort, or holding anything else whatever its bytes, is a 422.
+modes) and `next_cursor` (every mode).
+
+`fetch` hands the window to the strategy of its mode, each a few lines: `_cursor_page` (the
+rows after the cursor's keys, no total), `_numbered_page` and `_offset_page` (the rows from a
+position, with the exact total: both are `_counted_page`, which reads the caller's kept total
+in the rows' statement, or else counts first). The rows come from one of three statements
+(`_Reading`: the first rows; rows further on, found on their sort keys first; the rows after a
+cursor's keys). Building a statement costs more than running a small one, so a caller that
+names its list's `shape` has each statement built once and kept under a `_StatementKey`
+(shape, sort, reading, whether the total rides in it): a request then only looks it up and
+binds its values.
+
+A cursor is opaque to clients: base64url of compact JSON `{"l": list, "s": sort, "k": [key
+values of the last row seen], "f": scope}`; one made for another list or sort, or holding
+anything else whatever its bytes, is a 422.
 
 One Listing may serve several lists: the posts one orders every list of posts (all of them,
 a tag's, the feed, your own). What selects a list's rows among them (the filter values, the
@@ -13,8 +25,8 @@ post of a comments list, the user of a followers list) is the caller's `scope`; 
 carries a short digest of it ("f", left out for a list without one), so that a cursor of
 one of them is a 422 on another.
 
-The sort enums live here, below the HTTP schemas, the services and the repositories, so that
-each of them can name a sort without importing the others.
+The sort enums live in each domain's sorting.py, below its schemas, service and repository,
+which all name them.
 
 A new list is three lines in its repository:
 
@@ -32,8 +44,8 @@ import json
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum, StrEnum
-from typing import Any, Generic, TypeVar
+from enum import Enum, StrEnum, auto
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -83,7 +95,8 @@ def desc(column: Any, kind: Kind) -> Key:
 @dataclass(frozen=True, slots=True)
 class Window:
     """Which rows of a list: a page number (default), a cursor a previous page handed out,
-    or an offset (for clients that count rows themselves)."""
+    or an offset (for clients that count rows themselves). Each mode is read by a strategy of
+    its own (`Listing.fetch`): a cursor when there is one, else an offset, else the page."""
 
     per_page: int = 20
     page: int | None = None
@@ -131,7 +144,8 @@ class Listing(Generic[S]):
     def __init__(self, name: str, orders: Mapping[S, tuple[Key, ...]]) -> None:
         self.name = name
         self.orders = dict(orders)
-        self._statements: dict[Hashable, Any] = {}
+        self._statements: dict[_StatementKey, AnySelect] = {}
+        self._counts: dict[Hashable, AnySelect] = {}  # per shape: the count of its rows
 
     def order_by(self, sort: S) -> list[ColumnElement[Any]]:
         return [k.column.desc() if k.descending else k.column.asc() for k in self.orders[sort]]
@@ -200,7 +214,7 @@ class Listing(Generic[S]):
         sort: S,
         window: Window,
         *,
-        total: int | ColumnElement[int] | None = None,
+        total: ColumnElement[int] | None = None,
         params: Mapping[str, Any] | None = None,
         shape: Hashable = None,
         count: Callable[[], AnySelect] | None = None,
@@ -209,115 +223,183 @@ class Listing(Generic[S]):
         """The rows of `stmt` (its columns, filters and joins; no ORDER BY or LIMIT) in the
         window, in `sort` order. Each row also carries its key values (`_k0`, `_k1`, ...).
 
-        The total, in page and offset modes: counted over `stmt` unless given, either as a
-        number or as an SQL expression (a counter), which then rides in the page's statement.
+        The total, in page and offset modes: counted over `stmt` unless `total` is given, an
+        SQL expression (a counter) that then rides in the page's statement.
 
         Building a statement and its cache key costs more than running a small one, so with a
         `shape` (a hashable that names everything `stmt` is made of but the values, which
         `stmt` takes as bind parameters from `params`) the statements are built once per shape,
-        sort and mode; `stmt` may then be a function that builds it. `count` builds a lighter
-        statement with the same rows to count (the filters without the shown columns).
+        sort and reading (`_StatementKey`); `stmt` may then be a function that builds it.
+        `count` builds a lighter statement with the same rows to count (the filters without
+        the shown columns).
 
         `scope`: what selects this list's rows among those of the listing (JSON values: the
         filters, an id), when there is anything; cursors of another scope are a 422.
         """
-        per_page = window.per_page
-        values = dict(params or {})
         # Plain columns need none of the ORM's per-row work: run them on the session's
         # connection, as Core statements (same transaction).
-        conn = await session.connection()
+        call = _Call(
+            await session.connection(),
+            stmt if callable(stmt) else lambda: stmt,
+            sort,
+            window.per_page,
+            dict(params or {}),
+            shape,
+            total,
+            count,
+            scope,
+        )
         if window.cursor is not None:
-            after = self.decode(sort, window.cursor, scope)
-            values.update({f"_after{i}": v for i, v in enumerate(after)})
-            values["_limit"] = per_page + 1
-            query = self._built(stmt, sort, "cursor", shape, None)
-            rows = (await conn.execute(query, values)).all()
-            items = rows[:per_page]
-            more = len(rows) > per_page
-            return Page(items, None, None, per_page, self._next(sort, items, more, scope))
-
+            return await self._cursor_page(call, window.cursor)
         if window.offset is not None:
-            start, page = window.offset, None
-        else:
-            page = window.page or 1
-            start = (page - 1) * per_page
-        values.update({"_limit": per_page, "_offset": start})
-        if total is None:
-            total = await self._count(conn, count or stmt, shape, values)
-        if isinstance(total, int):
-            items = []
-            if start < min(total, MAX_ROWS):
-                query = self._built(stmt, sort, "deep" if start else "page", shape, None)
-                items = list((await conn.execute(query, values)).all())
-        else:
-            items = []
-            if start < MAX_ROWS:
-                query = self._built(stmt, sort, "deep" if start else "page", shape, total)
-                items = list((await conn.execute(query, values)).all())
-            total = items[0]._total if items else await conn.scalar(select(total), values)
-            total = int(total or 0)
-        more = start + len(items) < total
-        return Page(items, total, page, per_page, self._next(sort, items, more, scope))
+            return await self._offset_page(call, window.offset)
+        return await self._numbered_page(call, window.page or 1)
 
-    def _built(
-        self,
-        stmt: AnySelect | Callable[[], AnySelect],
-        sort: S,
-        mode: str,
-        shape: Hashable,
-        total: ColumnElement[int] | None,
+    # --- one strategy per window mode
+
+    async def _cursor_page(self, call: _Call[S], cursor: str) -> Page[Any]:
+        """Cursor mode: the rows after the cursor's keys, without a total; one row more than a
+        page tells whether there are more."""
+        after = self.decode(call.sort, cursor, call.scope)
+        call.values.update({f"_after{i}": v for i, v in enumerate(after)})
+        call.values["_limit"] = call.per_page + 1
+        rows = await self._rows(call, _Reading.AFTER_KEYS, None)
+        items = rows[: call.per_page]
+        more = len(rows) > call.per_page
+        return Page(items, None, None, call.per_page, self._next(call, items, more))
+
+    async def _numbered_page(self, call: _Call[S], page: int) -> Page[Any]:
+        """Page mode: page number `page` (from 1), with the exact total."""
+        return await self._counted_page(call, (page - 1) * call.per_page, page)
+
+    async def _offset_page(self, call: _Call[S], offset: int) -> Page[Any]:
+        """Offset mode: the rows from the `offset`-th on, with the exact total; no page number."""
+        return await self._counted_page(call, offset, None)
+
+    async def _counted_page(self, call: _Call[S], start: int, page: int | None) -> Page[Any]:
+        """The rows from position `start` on, with the exact total: the caller's kept one, read
+        in the rows' statement, or else counted first (and no rows read past it)."""
+        call.values.update({"_limit": call.per_page, "_offset": start})
+        reading = _Reading.PAST_START if start else _Reading.FROM_START
+        items: Sequence[Any] = []
+        kept = call.kept_total
+        if kept is None:
+            total = await self._count(call)
+            if start < min(total, MAX_ROWS):
+                items = await self._rows(call, reading, None)
+        else:
+            if start < MAX_ROWS:
+                items = await self._rows(call, reading, kept)
+            total = await _kept_total(call, kept, items)
+        more = start + len(items) < total
+        return Page(items, total, page, call.per_page, self._next(call, items, more))
+
+    # --- the statements, built once per shape
+
+    async def _rows(
+        self, call: _Call[S], reading: _Reading, total: ColumnElement[int] | None
+    ) -> Sequence[Any]:
+        statement = self._statement(call, reading, total)
+        return (await call.conn.execute(statement, call.values)).all()
+
+    def _statement(
+        self, call: _Call[S], reading: _Reading, total: ColumnElement[int] | None
     ) -> AnySelect:
-        key = (shape, sort, mode, total is not None)
-        if shape is not None and key in self._statements:
-            cached: AnySelect = self._statements[key]
-            return cached
-        keys = self.orders[sort]
-        base = stmt() if callable(stmt) else stmt
+        """The statement that reads `call`'s rows `reading`, with `total` as a column `_total`
+        when it is given: from the cache when the caller names a shape."""
+        if call.shape is None:
+            return self._build(call, reading, total)
+        key = _StatementKey(call.shape, call.sort, reading, total is not None)
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = self._statements[key] = self._build(call, reading, total)
+        return statement
+
+    def _build(
+        self, call: _Call[S], reading: _Reading, total: ColumnElement[int] | None
+    ) -> AnySelect:
+        keys = self.orders[call.sort]
+        base = call.build()
         query = base.add_columns(*(k.column.label(f"_k{i}") for i, k in enumerate(keys)))
         if total is not None:
             query = query.add_columns(total.label("_total"))
         limit = bindparam("_limit", type_=Integer)
         offset = bindparam("_offset", type_=Integer)
-        if mode == "cursor":
-            bounds = [bindparam(f"_after{i}", type_=k.column.type) for i, k in enumerate(keys)]
-            query = query.where(self._beyond(keys, bounds))
-        elif mode == "deep":
-            # Past the first page, OFFSET has the database build every row it skips, the
-            # shown columns' subqueries included: seconds at page 2,000. So the page's rows
-            # are found on the sort keys alone (an index scan), then read whole. The last key
-            # is unique within a list (it breaks ties), so it names a row.
-            last = keys[-1].column
-            rows = base.with_only_columns(last).order_by(*self.order_by(sort))
-            query = query.where(last.in_(rows.limit(limit).offset(offset)))
-        else:
-            query = query.offset(offset)
-        query = query.order_by(*self.order_by(sort)).limit(limit)
-        if shape is not None:
-            self._statements[key] = query
-        return query
+        match reading:
+            case _Reading.FROM_START:
+                query = query.offset(offset)
+            case _Reading.PAST_START:
+                # Past the first page, OFFSET has the database build every row it skips, the
+                # shown columns' subqueries included: seconds at page 2,000. So the page's
+                # rows are found on the sort keys alone (an index scan), then read whole. The
+                # last key is unique within a list (it breaks ties), so it names a row.
+                last = keys[-1].column
+                rows = base.with_only_columns(last).order_by(*self.order_by(call.sort))
+                query = query.where(last.in_(rows.limit(limit).offset(offset)))
+            case _Reading.AFTER_KEYS:
+                bounds = [bindparam(f"_after{i}", type_=k.column.type) for i, k in enumerate(keys)]
+                query = query.where(self._beyond(keys, bounds))
+        return query.order_by(*self.order_by(call.sort)).limit(limit)
 
-    async def _count(
-        self,
-        conn: AsyncConnection,
-        stmt: AnySelect | Callable[[], AnySelect],
-        shape: Hashable,
-        values: Mapping[str, Any],
-    ) -> int:
-        key = (shape, "count")
-        counted = self._statements.get(key) if shape is not None else None
+    async def _count(self, call: _Call[S]) -> int:
+        """How many rows `call` has, counted over its `count` statement (else its own)."""
+        counted = None if call.shape is None else self._counts.get(call.shape)
         if counted is None:
-            base = stmt() if callable(stmt) else stmt
+            base = (call.count or call.build)()
             counted = select(func.count()).select_from(base.order_by(None).subquery())
-            if shape is not None:
-                self._statements[key] = counted
-        return int(await conn.scalar(counted, values) or 0)
+            if call.shape is not None:
+                self._counts[call.shape] = counted
+        return int(await call.conn.scalar(counted, call.values) or 0)
 
-    def _next(self, sort: S, items: Sequence[Any], more: bool, scope: object) -> str | None:
+    def _next(self, call: _Call[S], items: Sequence[Any], more: bool) -> str | None:
         if not (more and items):
             return None
         last = items[-1]
-        keys = [getattr(last, f"_k{i}") for i in range(len(self.orders[sort]))]
-        return self.encode(sort, keys, scope)
+        keys = [getattr(last, f"_k{i}") for i in range(len(self.orders[call.sort]))]
+        return self.encode(call.sort, keys, call.scope)
+
+
+class _Reading(Enum):
+    """Which rows of a list a statement reads: each is a statement of its own."""
+
+    FROM_START = auto()  # page and offset modes, the first rows: OFFSET :_offset (0) LIMIT
+    PAST_START = auto()  # page and offset modes, further on: the rows found on their keys first
+    AFTER_KEYS = auto()  # cursor mode: the rows after the cursor's key values
+
+
+class _StatementKey(NamedTuple):
+    """What a cached statement is made of besides the values: the caller's `shape`, the sort,
+    the reading, and whether the kept total rides in it as a column. A named tuple: made and
+    hashed on every request, as cheaply as a plain tuple."""
+
+    shape: Hashable
+    sort: StrEnum
+    reading: _Reading
+    with_total: bool
+
+
+@dataclass(slots=True)
+class _Call(Generic[S]):
+    """What one `Listing.fetch` reads, as its window's strategy needs it: `build` makes the
+    caller's statement, `values` are its bind parameters (the strategies add theirs)."""
+
+    conn: AsyncConnection
+    build: Callable[[], AnySelect]
+    sort: S
+    per_page: int
+    values: dict[str, Any]
+    shape: Hashable
+    kept_total: ColumnElement[int] | None
+    count: Callable[[], AnySelect] | None
+    scope: object
+
+
+async def _kept_total(call: _Call[Any], kept: ColumnElement[int], items: Sequence[Any]) -> int:
+    """The kept total: the `_total` column of the page's first row, or read on its own when the
+    page is empty."""
+    if items:
+        return int(items[0]._total or 0)
+    return int(await call.conn.scalar(select(kept), call.values) or 0)
 
 
 def _digest(scope: object) -> str:
