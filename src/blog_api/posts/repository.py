@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BindParameter,
@@ -65,8 +66,24 @@ _POST_COLUMNS = (
 )
 
 
+PostShape = tuple[str, ...]
+"""The names of the filters a PostFilter sets, in field order: what its statement is made of
+(their values are bind parameters)."""
+
+
+class _ListShape(NamedTuple):
+    """What the statements of a list of posts are made of (see listing.Listing.fetch)."""
+
+    dialect: str
+    viewer: bool
+    filters: PostShape
+
+
 @dataclass(frozen=True, slots=True)
 class PostFilter:
+    """Which posts a list shows. Each field is a filter, applied when it is set, as its entry
+    in `_FILTERS` says: a new filter is a field here and its entry there."""
+
     published_only: bool = True
     author_id: int | None = None
     author_username: str | None = None
@@ -75,83 +92,105 @@ class PostFilter:
     favorited_by: str | None = None  # a username
     followed_by: int | None = None  # a user id: posts by the authors that user follows (feed)
 
-    def shape(self) -> tuple[bool, ...]:
+    def shape(self) -> PostShape:
         """Which filters are set: what the statement is made of (the values are parameters)."""
-        return (
-            self.published_only,
-            self.author_id is not None,
-            self.author_username is not None,
-            self.tag is not None,
-            bool(self.q),
-            self.favorited_by is not None,
-            self.followed_by is not None,
-        )
+        return tuple([name for name, f in _FIELDS if f.is_set(getattr(self, name))])
 
     def scope(self) -> list[Any] | None:
         """What selects the list's rows, for its cursors (see listing.Listing): the filters'
         values, usernames lowercased as they compare; None for every published post, whose
         cursors need none."""
-        if self == PostFilter():
+        if self == _EVERY_PUBLISHED_POST:
             return None
-        return [
-            self.published_only,
-            self.author_id,
-            None if self.author_username is None else self.author_username.lower(),
-            self.tag,
-            self.q,
-            None if self.favorited_by is None else self.favorited_by.lower(),
-            self.followed_by,
-        ]
+        return [f.compared(getattr(self, name)) for name, f in _FIELDS]
 
     def params(self, dialect: str) -> dict[str, Any]:
-        """The filters' values, bound to the parameters `conditions` names."""
-        values: dict[str, Any] = {}
-        if self.author_id is not None:
-            values["f_author_id"] = self.author_id
-        if self.author_username is not None:
-            values["f_author"] = self.author_username.lower()
-        if self.tag is not None:
-            values["f_tag"] = self.tag
-        if self.q:
-            text = self.q.lower() if dialect == "sqlite" else self.q
-            values["f_q"] = f"%{_escape_like(text)}%"
-        if self.favorited_by is not None:
-            values["f_favorited_by"] = self.favorited_by.lower()
-        if self.followed_by is not None:
-            values["f_followed_by"] = self.followed_by
+        """The set filters' values, bound to the parameters their conditions name."""
+        values = {}
+        for name, f in _FIELDS:
+            value = getattr(self, name)
+            if f.param and f.is_set(value):
+                values[f.param] = f.bound(value, dialect)
         return values
 
 
+@dataclass(frozen=True, slots=True)
+class _Filter:
+    """What one field of PostFilter does once it is set: `where` is the condition it adds,
+    given the name of the bind parameter its value goes to (`param`, if it takes one) and the
+    database's dialect."""
+
+    where: Callable[[str, str], ColumnElement[bool]]
+    param: str = ""
+    # Set when its value is true, not merely given (not None).
+    when_true: bool = False
+    # Compared lowercased (usernames): in the cursor's scope and in the parameter.
+    lowered: bool = False
+    # What the parameter holds, made from the compared value for the dialect (else that value).
+    to_param: Callable[[str, str], str] | None = None
+
+    def is_set(self, value: Any) -> bool:
+        return value is not None and (bool(value) or not self.when_true)
+
+    def compared(self, value: Any) -> Any:
+        return value.lower() if self.lowered and value is not None else value
+
+    def bound(self, value: Any, dialect: str) -> Any:
+        value = self.compared(value)
+        return value if self.to_param is None else self.to_param(value, dialect)
+
+
+def _tagged(param: str, _dialect: str) -> ColumnElement[bool]:
+    tagged = (
+        select(post_tags.c.post_id)
+        .join(Tag, Tag.id == post_tags.c.tag_id)
+        .where(Tag.name == bindparam(param))
+    )
+    return Post.id.in_(tagged)
+
+
+def _searched(param: str, dialect: str) -> ColumnElement[bool]:
+    pattern = bindparam(param, type_=String)
+    return or_(*(_contains_ignoring_case(c, pattern, dialect) for c in _SEARCHED))
+
+
+def _search_pattern(q: str, dialect: str) -> str:
+    text = q.lower() if dialect == "sqlite" else q
+    return f"%{_escape_like(text)}%"
+
+
+def _favorited_by(param: str, _dialect: str) -> ColumnElement[bool]:
+    return Post.id.in_(select(Favorite.post_id).where(Favorite.user_id.in_(_user_id(param))))
+
+
+def _by_followed(param: str, _dialect: str) -> ColumnElement[bool]:
+    followed = select(Follow.followed_id).where(Follow.follower_id == bindparam(param))
+    return Post.author_id.in_(followed)
+
+
+# Each field of PostFilter (in its order, the scope's) and what it does once set: the WHERE
+# condition it adds, over the bind parameter its value goes to.
+_FILTERS: dict[str, _Filter] = {
+    "published_only": _Filter(lambda _param, _dialect: Post.published.is_(True), when_true=True),
+    "author_id": _Filter(lambda param, _dialect: Post.author_id == bindparam(param), "f_author_id"),
+    "author_username": _Filter(
+        lambda param, _dialect: Post.author_id.in_(_user_id(param)), "f_author", lowered=True
+    ),
+    "tag": _Filter(_tagged, "f_tag"),
+    "q": _Filter(_searched, "f_q", when_true=True, to_param=_search_pattern),
+    "favorited_by": _Filter(_favorited_by, "f_favorited_by", lowered=True),
+    "followed_by": _Filter(_by_followed, "f_followed_by"),
+}
+if list(_FILTERS) != [f.name for f in fields(PostFilter)]:
+    raise TypeError("_FILTERS holds one entry per field of PostFilter, in the fields' order")
+_FIELDS = tuple(_FILTERS.items())
+_EVERY_PUBLISHED_POST = PostFilter()
+
+
 @lru_cache
-def _conditions(shape: tuple[bool, ...], dialect: str) -> tuple[ColumnElement[bool], ...]:
+def _conditions(shape: PostShape, dialect: str) -> tuple[ColumnElement[bool], ...]:
     """The WHERE clause of a filter `shape`, with its values as bind parameters."""
-    published, author_id, author, tag, q, favorited_by, followed_by = shape
-    where: list[ColumnElement[bool]] = []
-    if published:
-        where.append(Post.published.is_(True))
-    if author_id:
-        where.append(Post.author_id == bindparam("f_author_id"))
-    if author:
-        where.append(Post.author_id.in_(_user_id("f_author")))
-    if tag:
-        tagged = (
-            select(post_tags.c.post_id)
-            .join(Tag, Tag.id == post_tags.c.tag_id)
-            .where(Tag.name == bindparam("f_tag"))
-        )
-        where.append(Post.id.in_(tagged))
-    if q:
-        pattern = bindparam("f_q", type_=String)
-        where.append(or_(*(_contains_ignoring_case(c, pattern, dialect) for c in _SEARCHED)))
-    if favorited_by:
-        liked = select(Favorite.post_id).where(Favorite.user_id.in_(_user_id("f_favorited_by")))
-        where.append(Post.id.in_(liked))
-    if followed_by:
-        followed = select(Follow.followed_id).where(
-            Follow.follower_id == bindparam("f_followed_by")
-        )
-        where.append(Post.author_id.in_(followed))
-    return tuple(where)
+    return tuple(_FILTERS[name].where(_FILTERS[name].param, dialect) for name in shape)
 
 
 def _user_id(param: str) -> Select[int]:
@@ -232,21 +271,27 @@ def _one_post(dialect: str, viewer: bool, by_slug: bool) -> AnySelect:
     return _read_select(dialect, viewer, True).where(where)
 
 
+# The public lists whose exact total a counter keeps, by their filters: all published posts,
+# those with one tag, those of one author. Read inside the page's statement, a counter costs an
+# index lookup where a count would visit every matching post (bench/RESULTS.md has both at 1M
+# posts).
+_KEPT_TOTALS: dict[PostShape, Callable[[], ColumnElement[int]]] = {
+    ("published_only",): lambda: counter_value(Counter.PUBLISHED_POSTS, 0),
+    ("published_only", "author_username"): lambda: counter_value(
+        Counter.USER_POSTS, _user_id(_FILTERS["author_username"].param).scalar_subquery()
+    ),
+    ("published_only", "tag"): lambda: counter_value(
+        Counter.TAG_POSTS,
+        select(Tag.id).where(Tag.name == bindparam(_FILTERS["tag"].param)).scalar_subquery(),
+    ),
+}
+
+
 @lru_cache
-def _kept_total(shape: tuple[bool, ...]) -> ColumnElement[int] | None:
-    """The exact total of a public list whose filters are those of a counter the database
-    keeps (all published posts, those with one tag, those of one author), else None: read
-    inside the page's statement, it costs an index lookup where a count would visit every
-    matching post (bench/RESULTS.md has both at 1M posts)."""
-    published, author_id, author, tag, q, favorited_by, followed_by = shape
-    if not published or author_id or q or favorited_by or followed_by or (tag and author):
-        return None
-    if tag:
-        tag_id = select(Tag.id).where(Tag.name == bindparam("f_tag")).scalar_subquery()
-        return counter_value(Counter.TAG_POSTS, tag_id)
-    if author:
-        return counter_value(Counter.USER_POSTS, _user_id("f_author").scalar_subquery())
-    return counter_value(Counter.PUBLISHED_POSTS, 0)
+def _kept_total(shape: PostShape) -> ColumnElement[int] | None:
+    """The exact total of a list whose filters are those of a counter, else None."""
+    kept = _KEPT_TOTALS.get(shape)
+    return None if kept is None else kept()
 
 
 def _read_row(row: Any) -> PostRow:
@@ -300,7 +345,7 @@ class PostRepository(BaseRepository[Post]):
             window,
             total=_kept_total(shape),
             params=params,
-            shape=(dialect, viewer, shape),
+            shape=_ListShape(dialect, viewer, shape),
             count=count,
             scope=filters.scope(),
         )
