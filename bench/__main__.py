@@ -174,6 +174,12 @@ def plan(settings: BenchSettings, app: Server, data: seed.Dataset) -> list[Scena
             "get",
             (str(wrk.paths_file("realworld", [REALWORLD_LIST])),),
         ),
+        Scenario(
+            "realworld_tags",
+            "RealWorld tags, GET /api/tags (every tag in use)",
+            "get",
+            (str(wrk.paths_file("realworld_tags", ["/api/tags"])),),
+        ),
     ]
 
 

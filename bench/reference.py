@@ -922,6 +922,19 @@ async def realworld_articles(request: Request) -> Response:
     return json_response({"articles": articles, "articlesCount": int(total)})
 
 
+async def realworld_tags(request: Request) -> Response:
+    """GET /api/tags: every tag on a published post (the tag's counter above 0), most used
+    first, then by name compared bytewise, uncapped."""
+    db: Database = request.app.state.db
+    by_name = "t.name" if db.is_sqlite else 't.name COLLATE "C"'
+    rows = await db.fetch(
+        "SELECT t.name FROM tags t JOIN (SELECT key, sum(delta) AS value FROM counter_deltas "
+        "WHERE name = 'tag_posts' GROUP BY key) c ON c.key = t.id WHERE c.value > 0 "
+        f"ORDER BY c.value DESC, {by_name}, t.id"
+    )
+    return json_response({"tags": [row[0] for row in rows]})
+
+
 async def health(_: Request) -> Response:
     return json_response({"status": "ok"})
 
@@ -964,6 +977,7 @@ app = Starlette(
         Route("/api/v1/posts/{post_id:int}/comments", list_comments),
         Route("/api/v1/feed", feed),
         Route("/api/articles", realworld_articles),
+        Route("/api/tags", realworld_tags),
     ],
     lifespan=lifespan,
 )

@@ -253,6 +253,7 @@ def summary_lines(results: Results) -> list[str]:
         ("post_viewer", "post page, logged in"),
         ("comments", "first comment page"),
         ("feed", "feed, cursor mode"),
+        ("realworld_tags", "RealWorld tags"),
     ):
         found = results.scenario(key)
         if found is not None:

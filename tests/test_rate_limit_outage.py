@@ -1,8 +1,10 @@
-"""A Redis outage behind the rate limits: requests go through, and the log says so once as it
-starts and once as it ends, not once per request."""
+"""A Redis outage behind the rate limits: the limits go on in each process's memory, Redis is
+tried again after a back-off rather than on every request, and the log says so once as the
+outage starts and once as it ends."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 import socket
@@ -10,6 +12,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
@@ -17,6 +20,7 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
 from blog_api.config import Settings
+from blog_api.kit import ratelimit
 from blog_api.main import create_app
 from tests.conftest import PASSWORD
 
@@ -83,18 +87,31 @@ def _records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == "blog_api.kit.ratelimit"]
 
 
-async def test_an_outage_is_logged_once_as_it_starts_and_once_as_it_ends(
+async def test_an_outage_counts_in_memory_backs_off_and_is_logged_once_each_way(
     settings: Settings,
     app: FastAPI,
     redis_server: RedisServer,
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(ratelimit, "RETRY_FIRST", 2.0)
+    monkeypatch.setattr(ratelimit, "RETRY_MOST", 2.0)
     caplog.set_level(logging.INFO, logger="blog_api.kit.ratelimit")
     url = f"redis://127.0.0.1:{redis_server.port}/0"
     prefix = f"blog_api_test_{uuid.uuid4().hex}"
     application = create_app(
         settings.model_copy(update={**LIMITS, "redis_url": url, "rate_limit_prefix": prefix})
     )
+    limiter: ratelimit.RateLimiter = application.state.rate_limiter
+    tried = 0
+    shared_hit = limiter._window.hit
+
+    async def counting_hit(*args: Any) -> bool:
+        nonlocal tried
+        tried += 1
+        return await shared_hit(*args)
+
+    monkeypatch.setattr(limiter._window, "hit", counting_hit)
     transport = ASGITransport(app=application, client=("127.0.0.1", 12345))
 
     async def login(password: str) -> int:
@@ -103,11 +120,13 @@ async def test_an_outage_is_logged_once_as_it_starts_and_once_as_it_ends(
 
     try:
         async with AsyncClient(transport=transport, base_url="http://test") as client:
-            # Nothing listens on the port: every request is let through.
+            # Nothing listens on the port: the limits hold all the same, in memory.
             body = {"username": "outage", "email": "outage@example.com", "password": PASSWORD}
             assert (await client.post("/api/v1/users", json=body)).status_code == 201
-            assert [await login("wrong guess") for _ in range(5)] == [401] * 5
-            assert await login(PASSWORD) == 200
+            assert [await login("wrong guess") for _ in range(5)] == [401, 401, 401, 429, 429]
+            assert await login(PASSWORD) == 429
+            # Redis was tried once (the registration), then left alone while it backs off.
+            assert tried == 1
             down = _records(caplog)
             assert len(down) == 1, [r.getMessage() for r in down]
             assert down[0].levelno == logging.WARNING
@@ -117,16 +136,19 @@ async def test_an_outage_is_logged_once_as_it_starts_and_once_as_it_ends(
             assert "\n" not in down[0].getMessage()
 
             redis_server.start()
-            # The limits apply again, and the return is logged once.
+            await asyncio.sleep(2.1)  # past the back-off
+            # The shared limits apply again (Redis's own counts), and the return is logged once.
             assert [await login("wrong guess") for _ in range(4)] == [401, 401, 401, 429]
             records = _records(caplog)
             assert len(records) == 2, [r.getMessage() for r in records]
             assert records[1].levelno == logging.WARNING
             assert "answers again" in records[1].getMessage()
 
-            # A second outage is a second warning, once.
+            # A second outage is a second warning, once; this process's memory still holds
+            # the account's failures of the first one.
             redis_server.stop()
-            assert [await login("wrong guess") for _ in range(3)] == [401] * 3
+            await asyncio.sleep(2.1)
+            assert [await login("wrong guess") for _ in range(3)] == [429] * 3
             records = _records(caplog)
             assert len(records) == 3, [r.getMessage() for r in records]
             assert "rate limit storage unavailable" in records[2].getMessage()

@@ -97,6 +97,9 @@ class Settings(DatabaseSettings):
     # The largest request line and headers accepted, in bytes, all together (431 past it,
     # before more of them is read); see blog_api/kit/server.py.
     max_request_header_bytes: int = Field(64 * 1024, ge=1024)
+    # Seconds a client has to send a request's line and headers, from its connection or the
+    # request's first byte (408 past it, and the connection closes); see kit/server.py.
+    request_head_timeout: float = Field(20.0, gt=0, le=3600)
     # The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto `serve` believes: IP
     # addresses and CIDR networks, comma-separated (`*`: any peer, only where nothing but the
     # proxy can reach the port). Empty: those headers are ignored, and a client's address is

@@ -43,6 +43,7 @@ from blog_api.kit.middleware import (
 from blog_api.kit.openapi import Policies, document_api, operation_id
 from blog_api.kit.problems import ErrorShapes, install_error_handlers, problem
 from blog_api.kit.ratelimit import RateLimiter, RateLimitSettings
+from blog_api.kit.server import HEAD_TIMEOUT_STATE
 from blog_api.posts import router as posts
 from blog_api.tags import router as tags
 from blog_api.users import router as users
@@ -89,7 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
     session_factory = create_session_factory(engine)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, float]]:
         if settings.gc_tuning:
             tune_garbage_collector()
         folding = None
@@ -97,7 +98,8 @@ def create_app(settings: Settings) -> FastAPI:
             folding = asyncio.create_task(
                 fold_counters_forever(session_factory, settings.counter_fold_seconds)
             )
-        yield
+        # The lifespan state reaches every connection's protocol (kit/server.py) as well.
+        yield {HEAD_TIMEOUT_STATE: settings.request_head_timeout}
         if folding is not None:
             folding.cancel()
             with contextlib.suppress(asyncio.CancelledError):

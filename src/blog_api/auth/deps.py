@@ -9,12 +9,19 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from blog_api.auth.repository import AuthSessionRepository, RefreshTokenRepository
 from blog_api.auth.security import TokenCodec
-from blog_api.auth.service import AuthService, AuthStore, AuthUnit, SessionService
+from blog_api.auth.service import (
+    Authenticated,
+    AuthService,
+    AuthStore,
+    AuthUnit,
+    SessionService,
+)
 from blog_api.kit.db import Access, transaction
-from blog_api.kit.deps import SessionDep, _session_factory
+from blog_api.kit.deps import SessionDep, _session_factory, reads_only
 from blog_api.kit.errors import AuthenticationError
 from blog_api.models import User
 from blog_api.users.deps import user_service
@@ -56,17 +63,26 @@ _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 async def get_optional_user(
-    request: Request, token: Annotated[str | None, Depends(_bearer)]
+    request: Request, token: Annotated[str | None, Depends(_bearer)], session: SessionDep
 ) -> User | None:
     """None without a token; 401 for a bad token, even on endpoints where auth is optional.
 
-    The user is a snapshot from authentication's own short transaction: services use it to
-    decide, and lock what they change in the request's transaction. The auth service is built
-    only when there is a token to check: most reads are anonymous.
+    A read checks the token in the request's own read unit (one connection for the whole
+    request); a write, in authentication's own short one, so that its transaction opens only
+    when it needs to. Either way the user is a snapshot: services use it to decide, and lock
+    what they change in the request's transaction. The auth service is built only when there
+    is a token to check: most reads are anonymous.
     """
     if token is None:
         return None
-    return (await (await get_auth_service(request)).authenticate(token)).user
+    return (await authenticate(request, token, session)).user
+
+
+async def authenticate(request: Request, token: str, session: AsyncSession) -> Authenticated:
+    """Check `token` for the request whose unit of work is `session` (see get_optional_user):
+    both faces check tokens here."""
+    within = AuthSessionRepository(session) if reads_only(request) else None
+    return await (await get_auth_service(request)).authenticate(token, within)
 
 
 async def get_current_user(user: Annotated[User | None, Depends(get_optional_user)]) -> User:

@@ -3,7 +3,10 @@
 Authentication works in short transactions of its own, never across a bcrypt: it reads what
 it needs, gives the connection back, and only then spends a quarter of a second hashing. A
 burst of logins thus never holds connections from the pool, nor SQLite's write lock, while
-it hashes. The user it returns is a snapshot, detached from any session.
+it hashes. The user it returns is a snapshot: services decide with it and lock what they
+change. The one exception is checking a token for a read (a GET): that is one statement and
+no hashing, so it runs on the request's own read unit (`authenticate(..., within=...)`), and
+an authenticated GET takes one connection, not two.
 
 A sign-in with the password starts a session (a row of its own): a short-lived access token
 (a JWT naming the session) and, on the native face, a refresh token. An access token works only
@@ -234,14 +237,24 @@ class AuthService:
         async with self.open_unit(Access.WRITE) as unit:
             await unit.users.end_sessions(user.id)
 
-    async def authenticate(self, token: str) -> Authenticated:
+    async def authenticate(
+        self, token: str, within: AuthSessionRepository | None = None
+    ) -> Authenticated:
         """The user a valid access token of a live session belongs to. One statement: the
-        user and whether the session lives."""
+        user and whether the session lives, read `within` the request's own read unit when
+        one is given (a GET: no second unit, no second connection), else in a short read unit
+        of authentication's own (a write's transaction must not be open before it needs to
+        be: on SQLite it holds the write lock, and a password may be hashed first)."""
         claims = self.tokens.read(token)
         if claims is None:
             raise AuthenticationError("The access token is invalid or expired")
-        async with self.open_unit(Access.READ) as unit:
-            found = await unit.sessions.user_in_session(claims.user_id, claims.session_id, utcnow())
+        if within is not None:
+            found = await within.user_in_session(claims.user_id, claims.session_id, utcnow())
+        else:
+            async with self.open_unit(Access.READ) as unit:
+                found = await unit.sessions.user_in_session(
+                    claims.user_id, claims.session_id, utcnow()
+                )
         if found is None:
             raise AuthenticationError(CALLER_GONE)
         user, session_live = found

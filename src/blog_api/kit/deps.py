@@ -23,13 +23,19 @@ def _session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
     return factory
 
 
+def reads_only(request: Request) -> bool:
+    """Whether the request's unit of work is a read (GET, HEAD, OPTIONS): autocommit, no
+    transaction, nothing that locks (see db.Access.READ)."""
+    return request.method in _SAFE_METHODS
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's one transaction: committed before the response is sent, rolled back on error.
 
     Registered with scope="function" (below) so that the commit happens before FastAPI sends the
     response: a failed commit becomes an error answer, never a 2xx.
     """
-    access = Access.READ if request.method in _SAFE_METHODS else Access.WRITE
+    access = Access.READ if reads_only(request) else Access.WRITE
     async with transaction(_session_factory(request), access) as session:
         yield session
 

@@ -10,6 +10,13 @@ boundary. So the request line and headers count whole, and so do a chunked body'
 bodies, MAX_REQUEST_BODY_BYTES). Past the cap the answer is a 431 problem and the connection
 closes.
 
+A client also has `REQUEST_HEAD_TIMEOUT` seconds (default 20) to send a request's line and
+headers, counted from its connection or the request's first byte: a connection that sends
+nothing, or a head a byte at a time (slowloris), is answered 408 and closed, rather than held
+open for as long as the client likes. Uvicorn's keep-alive timeout covers only the quiet
+between two requests. The app's lifespan hands the setting over (its state, which Uvicorn
+gives every connection); without it, the default holds.
+
 For `uvicorn blog_api.main:app` directly, pass `--http blog_api.kit.server:HttpProtocol`; the cap
 is then `--h11-max-incomplete-event-size` when given (the option that sets the same cap for
 Uvicorn's h11 protocol), else `MAX_REQUEST_HEADER_BYTES`.
@@ -38,6 +45,9 @@ _MIN_PIECE = 256
 # reset the connection before the client has read the answer: at most this much, this long.
 _DISCARD_BYTES = 1024 * 1024
 _LINGER_SECONDS = 2.0
+# The key of the head timeout in the app's lifespan state (see main.create_app).
+HEAD_TIMEOUT_STATE = "blog_api.request_head_timeout"
+DEFAULT_HEAD_TIMEOUT = 20.0
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -82,14 +92,23 @@ class HttpProtocol(HttpToolsProtocol):
         self._answer_pending = False
         self._discarded = 0
         self._linger: asyncio.TimerHandle | None = None
+        self.head_timeout = float(app_state.get(HEAD_TIMEOUT_STATE, DEFAULT_HEAD_TIMEOUT))
+        self._head_clock: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._start_head_clock()
 
     # Parser callbacks: the events that end what the parser holds.
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._progressed = self._in_head = True
+        if self._head_clock is None:
+            self._start_head_clock()
 
     def on_headers_complete(self) -> None:
         self._progressed, self._in_head = True, False
+        self._stop_head_clock()
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
@@ -129,7 +148,35 @@ class HttpProtocol(HttpToolsProtocol):
         if self._linger is not None:
             self._linger.cancel()
             self._linger = None
+        self._stop_head_clock()
         super().connection_lost(exc)
+
+    def _start_head_clock(self) -> None:
+        self._stop_head_clock()
+        self._head_clock = self.loop.call_later(self.head_timeout, self._head_too_slow)
+
+    def _stop_head_clock(self) -> None:
+        if self._head_clock is not None:
+            self._head_clock.cancel()
+            self._head_clock = None
+
+    def _head_too_slow(self) -> None:
+        """No whole request line and headers in time: a 408, or, while an earlier request of
+        the connection is still being answered, just the close."""
+        self._head_clock = None
+        if self._refused or self.transport.is_closing():
+            return
+        self._refused = True
+        prefix = f"{self.client[0]}:{self.client[1]} - " if self.client else ""
+        self.logger.info(
+            "%sNo request line and headers in %g s: answered 408", prefix, self.head_timeout
+        )
+        cycle = self.cycle
+        if cycle is None or cycle.response_complete:
+            detail = f"The request line and headers did not arrive within {self.head_timeout:g} s"
+            self._answer(408, detail)
+        else:
+            self.transport.close()
 
     def _refuse(self) -> None:
         self._refused = True
@@ -138,7 +185,7 @@ class HttpProtocol(HttpToolsProtocol):
         self.logger.warning("%s%s over %d bytes: answered 431", prefix, what, self.max_head_bytes)
         cycle = self.cycle
         if cycle is None or cycle.response_complete:
-            self._answer()
+            self._answer_431()
         elif self._in_head:
             # Requests before this one (pipelined) are answered first, in order.
             self._answer_pending = True
@@ -150,20 +197,24 @@ class HttpProtocol(HttpToolsProtocol):
             # client gets the 431.
             cycle.disconnected = True
             cycle.message_event.set()
-            self._answer()
+            self._answer_431()
 
     def on_response_complete(self) -> None:
         if self._answer_pending and not self.pipeline and not self.transport.is_closing():
             self._answer_pending = False
             self.server_state.total_requests += 1
             self.flow.resume_reading()
-            self._answer()
+            self._answer_431()
             return
         super().on_response_complete()
 
-    def _answer(self) -> None:
-        """The 431, then a half-close; what the client still sends is dropped a while."""
-        self.transport.write(self._answer_431())
+    def _answer_431(self) -> None:
+        what = "request line and headers are" if self._in_head else "chunk line or trailers are"
+        self._answer(431, f"The {what} larger than {self.max_head_bytes} bytes")
+
+    def _answer(self, status: int, detail: str) -> None:
+        """A problem, then a half-close; what the client still sends is dropped a while."""
+        self.transport.write(self._problem(status, detail))
         if not self.transport.can_write_eof():
             self.transport.close()
             return
@@ -175,10 +226,8 @@ class HttpProtocol(HttpToolsProtocol):
         if self._discarded > _DISCARD_BYTES and not self.transport.is_closing():
             self.transport.close()
 
-    def _answer_431(self) -> bytes:
-        what = "request line and headers are" if self._in_head else "chunk line or trailers are"
-        detail = f"The {what} larger than {self.max_head_bytes} bytes"
-        response = problem(431, detail)
+    def _problem(self, status: int, detail: str) -> bytes:
+        response = problem(status, detail)
         headers = [
             *self.server_state.default_headers,
             *response.raw_headers,
@@ -186,5 +235,5 @@ class HttpProtocol(HttpToolsProtocol):
             (b"x-request-id", new_request_id().encode("ascii")),
             (b"connection", b"close"),
         ]
-        lines = [STATUS_LINE[431], *(name + b": " + value + b"\r\n" for name, value in headers)]
+        lines = [STATUS_LINE[status], *(name + b": " + value + b"\r\n" for name, value in headers)]
         return b"".join([*lines, b"\r\n", response.body])

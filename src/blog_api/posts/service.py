@@ -19,7 +19,7 @@ from blog_api.kit.rules import excerpt, is_tag_name, is_username
 from blog_api.models import Post, User
 from blog_api.posts.repository import POSTS, PostFilter, PostRepository
 from blog_api.posts.schemas import PostCreate, PostUpdate
-from blog_api.posts.slugs import is_slug, slugify, with_random_suffix
+from blog_api.posts.slugs import first_choice, is_slug, slugify, with_random_suffix
 from blog_api.posts.sorting import PostSort
 from blog_api.posts.views import PostAccess, PostRow
 from blog_api.posts.visibility import may_see_post
@@ -50,7 +50,7 @@ class PostService:
         )
         base = slugify(data.title)
         for attempt in range(SLUG_ATTEMPTS):
-            post.slug = base if attempt == 0 else with_random_suffix(base)
+            post.slug = first_choice(base) if attempt == 0 else with_random_suffix(base)
             try:
                 await self.posts.add(post)
             except UniqueViolation:

@@ -11,6 +11,10 @@ _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_SLUG_LENGTH = 255
 _SUFFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+# Slugs that are a path of the API themselves: `/api/articles/feed` is the RealWorld feed, so
+# an article there could never be read. A title that slugifies to one gets a suffix, as a
+# repeated title does.
+RESERVED_SLUGS = frozenset({"feed"})
 
 
 def slugify(title: str) -> str:
@@ -19,6 +23,11 @@ def slugify(title: str) -> str:
     slug = _NOT_SLUG.sub("-", ascii_title.lower()).strip("-")
     slug = slug[:MAX_BASE_LENGTH].rstrip("-")
     return slug or "post"
+
+
+def first_choice(base: str) -> str:
+    """The slug a post titled to `base` tries first: `base`, unless a path holds it."""
+    return with_random_suffix(base) if base in RESERVED_SLUGS else base
 
 
 def with_random_suffix(base: str) -> str:

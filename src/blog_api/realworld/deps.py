@@ -13,8 +13,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 
-from blog_api.auth.deps import get_auth_service
+from blog_api.auth.deps import authenticate
 from blog_api.auth.security import TokenClaims
+from blog_api.kit.deps import SessionDep
 from blog_api.kit.errors import AuthenticationError, PermissionDeniedError
 from blog_api.models import User
 from blog_api.realworld.errors import INVALID, RealWorldError, error, missing_token
@@ -45,19 +46,19 @@ def _token(request: Request) -> str | None:
     return token or None
 
 
-async def get_optional_caller(request: Request) -> Caller | None:
+async def get_optional_caller(request: Request, session: SessionDep) -> Caller | None:
     token = _token(request)
     if token is None:
         return None
-    authenticated = await (await get_auth_service(request)).authenticate(token)
+    authenticated = await authenticate(request, token, session)
     return Caller(authenticated.user, token, authenticated.claims)
 
 
-async def get_lenient_caller(request: Request) -> Caller | None:
+async def get_lenient_caller(request: Request, session: SessionDep) -> Caller | None:
     """For the reads whose spec has no 401 (one article, its comments' page, the tags): a token
     that does not work is read as no token, so a reader whose session expired still sees them."""
     try:
-        return await get_optional_caller(request)
+        return await get_optional_caller(request, session)
     except (RealWorldError, AuthenticationError, PermissionDeniedError):
         return None
 
@@ -72,9 +73,11 @@ _token_scheme = APIKeyHeader(
 
 
 async def get_caller(
-    request: Request, _header: Annotated[str | None, Depends(_token_scheme)]
+    request: Request,
+    session: SessionDep,
+    _header: Annotated[str | None, Depends(_token_scheme)],
 ) -> Caller:
-    caller = await get_optional_caller(request)
+    caller = await get_optional_caller(request, session)
     if caller is None:
         raise missing_token()
     return caller

@@ -42,9 +42,15 @@ class TagRepository(BaseRepository[Tag]):
     async def names_in_use(self) -> list[str]:
         """The name of every tag on at least one published post (uncapped), in `popular`'s
         order."""
-        stmt, listing = _in_use(self.session.get_bind().dialect.name)
-        ordered = stmt.with_only_columns(Tag.name).order_by(*listing.order_by(TagSort.POPULAR))
-        return list((await self.session.scalars(ordered)).all())
+        ordered = _names_in_use(self.session.get_bind().dialect.name)
+        return list((await self.rows(ordered)).scalars().all())
+
+
+@lru_cache
+def _names_in_use(dialect: str) -> AnySelect:
+    """`_in_use`'s names alone, in its list's order: built once per database."""
+    stmt, listing = _in_use(dialect)
+    return stmt.with_only_columns(Tag.name).order_by(*listing.order_by(TagSort.POPULAR))
 
 
 @lru_cache
