@@ -236,11 +236,11 @@ async def test_feed_lists_the_followed_authors_published_posts(
         service = post_service(session)
         me = await session.get_one(User, reader["id"])
         page = await service.list_feed(me, Window(per_page=1))
-        assert [p["title"] for p in page.items] == ["in too"]
+        assert [p.title for p in page.items] == ["in too"]
         assert page.total == 2
         assert page.next_cursor is not None
         rest = await service.list_feed(me, Window(per_page=5, cursor=page.next_cursor))
-        assert [p["title"] for p in rest.items] == ["in"]
+        assert [p.title for p in rest.items] == ["in"]
 
 
 async def test_one_statement_per_page_whatever_per_page_is(
@@ -283,7 +283,7 @@ async def test_offset_window_counts_from_a_row_with_the_exact_total(
     async with transaction(app.state.session_factory, Access.READ) as session:
         service = post_service(session)
         page = await service.list_published(None, Window(per_page=2, offset=1))
-        assert [p["title"] for p in page.items] == ["o3", "o2"]
+        assert [p.title for p in page.items] == ["o3", "o2"]
         assert (page.total, page.page) == (5, None)
         past = await service.list_published(None, Window(per_page=2, offset=10**12))
         assert (list(past.items), past.total) == ([], 5)

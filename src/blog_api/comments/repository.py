@@ -6,64 +6,55 @@ author's public ones) in one statement.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Integer, Row, bindparam, delete, select
+from sqlalchemy import Integer, bindparam, delete, select
 
 from blog_api.comments.sorting import CommentSort
+from blog_api.comments.views import CommentView
 from blog_api.counters.repository import counter_value
 from blog_api.kit.listing import INT, TIME, AnySelect, Listing, Page, Window, asc
 from blog_api.kit.repository import BaseRepository
 from blog_api.models import Comment, Counter, Post, User
 from blog_api.posts.views import PostAccess
+from blog_api.users.views import PUBLIC_COLUMNS, read_user, user_view
 
 COMMENTS = Listing(
     "comments", {CommentSort.OLDEST: (asc(Comment.created_at, TIME), asc(Comment.id, INT))}
 )
 
-# What a Comment answer shows: the comment, and its author as UserPublic.
-_COLUMNS = (
+# A CommentView's columns, in its order: the comment's, then its author's (UserView's).
+_COMMENT_COLUMNS = (
     Comment.id,
     Comment.post_id,
     Comment.body,
     Comment.created_at,
     Comment.updated_at,
-    User.id.label("author_id"),
-    User.username.label("author_username"),
-    User.bio.label("author_bio"),
-    User.image.label("author_image"),
-    User.created_at.label("author_created_at"),
 )
+_COLUMNS = (
+    *_COMMENT_COLUMNS,
+    *(column.label(f"author_{column.key}") for column in PUBLIC_COLUMNS),
+)
+_AUTHOR = slice(len(_COMMENT_COLUMNS), len(_COLUMNS))
 
 
-def comment_item(row: Row[Any]) -> dict[str, Any]:
-    """One row of `_COLUMNS` in the shape of a Comment answer."""
-    return {
-        "id": row.id,
-        "post_id": row.post_id,
-        "body": row.body,
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
-        "author": {
-            "id": row.author_id,
-            "username": row.author_username,
-            "bio": row.author_bio,
-            "image": row.author_image,
-            "created_at": row.author_created_at,
-        },
-    }
+def read_comment(row: Sequence[Any]) -> CommentView:
+    """A row of `_COLUMNS` (and maybe more) as a CommentView."""
+    id_, post_id, body, created_at, updated_at = row[: _AUTHOR.start]
+    return CommentView(id_, post_id, body, created_at, updated_at, read_user(row[_AUTHOR]))
 
 
-def written_item(comment: Comment, author: User) -> dict[str, Any]:
-    """A comment just written by `author` (the caller's snapshot), as a Comment answer."""
-    return {
-        "id": comment.id,
-        "post_id": comment.post_id,
-        "body": comment.body,
-        "created_at": comment.created_at,
-        "updated_at": comment.updated_at,
-        "author": author,
-    }
+def written_comment(comment: Comment, author: User) -> CommentView:
+    """A comment just written by `author` (the caller's snapshot)."""
+    return CommentView(
+        comment.id,
+        comment.post_id,
+        comment.body,
+        comment.created_at,
+        comment.updated_at,
+        user_view(author),
+    )
 
 
 _POST_ID = bindparam("post_id", type_=Integer)
@@ -102,8 +93,8 @@ class CommentRepository(BaseRepository[Comment]):
 
     async def page(
         self, post_id: int, window: Window
-    ) -> tuple[Page[dict[str, Any]], PostAccess | None]:
-        """A page of the post's comments, oldest first, as Comment answers, in one statement
+    ) -> tuple[Page[CommentView], PostAccess | None]:
+        """A page of the post's comments, oldest first, in one statement
         (the total, in page mode, read from the post's comments counter inside it). Each row
         also carries what decides who may see its post, handed back with the page: None when
         the page is empty, for the caller to read it then."""
@@ -119,26 +110,26 @@ class CommentRepository(BaseRepository[Comment]):
         )
         first = page.items[0] if page.items else None
         access = None if first is None else PostAccess(first.post_published, first.post_author)
-        return page.map(comment_item), access
+        return page.map(read_comment), access
 
-    async def all_in_post(self, post_id: int) -> list[dict[str, Any]]:
-        """Every comment of the post, oldest first, as Comment answers (one statement)."""
+    async def all_in_post(self, post_id: int) -> list[CommentView]:
+        """Every comment of the post, oldest first (one statement)."""
         stmt = self._select(post_id).order_by(*COMMENTS.order_by(CommentSort.OLDEST))
-        return [comment_item(row) for row in await self.session.execute(stmt)]
+        return [read_comment(row) for row in await self.session.execute(stmt)]
 
-    async def get_item(self, post_id: int, comment_id: int) -> dict[str, Any] | None:
-        """One comment as a Comment answer, only if it belongs to `post_id`."""
+    async def get_item(self, post_id: int, comment_id: int) -> CommentView | None:
+        """One comment, only if it belongs to `post_id`."""
         row = (
             await self.session.execute(self._select(post_id).where(Comment.id == comment_id))
         ).one_or_none()
-        return None if row is None else comment_item(row)
+        return None if row is None else read_comment(row)
 
     async def delete_by_id(self, comment_id: int) -> None:
         await self.session.execute(delete(Comment).where(Comment.id == comment_id))
 
     @staticmethod
     def _select(post_id: int) -> AnySelect:
-        """A post's comments with their authors, in the columns of a Comment answer."""
+        """A post's comments with their authors, in a CommentView's columns."""
         return (
             select(*_COLUMNS)
             .join(User, User.id == Comment.author_id)

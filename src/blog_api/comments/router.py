@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response, status
 
 from blog_api.auth.deps import CurrentUser, OptionalUser
@@ -41,12 +39,12 @@ async def create_comment(
     comments: CommentServiceDep,
     request: Request,
     response: Response,
-) -> Any:
+) -> Comment:
     comment = await comments.create(me, post_id, data)
     response.headers["Location"] = request.app.url_path_for(
-        "get_comment", post_id=str(post_id), comment_id=str(comment["id"])
+        "get_comment", post_id=str(post_id), comment_id=str(comment.id)
     )
-    return comment
+    return Comment.model_validate(comment)
 
 
 @router.get(
@@ -60,8 +58,8 @@ async def get_comment(
     comment_id: CommentIdPath,
     viewer: OptionalUser,
     comments: CommentServiceDep,
-) -> Any:
-    return await comments.get(viewer, post_id, comment_id)
+) -> Comment:
+    return Comment.model_validate(await comments.get(viewer, post_id, comment_id))
 
 
 @router.patch(
@@ -76,8 +74,8 @@ async def update_comment(
     data: CommentUpdate,
     me: CurrentUser,
     comments: CommentServiceDep,
-) -> Any:
-    return await comments.update(me, post_id, comment_id, data)
+) -> Comment:
+    return Comment.model_validate(await comments.update(me, post_id, comment_id, data))
 
 
 @router.delete(

@@ -7,10 +7,9 @@ superuser deletes it. A comment looked up under another post does not exist (404
 
 from __future__ import annotations
 
-from typing import Any
-
-from blog_api.comments.repository import CommentRepository, written_item
+from blog_api.comments.repository import CommentRepository, written_comment
 from blog_api.comments.schemas import CommentCreate, CommentUpdate
+from blog_api.comments.views import CommentView
 from blog_api.kit.db import utcnow
 from blog_api.kit.errors import NotFoundError, PermissionDeniedError, vanished
 from blog_api.kit.listing import Page, Window
@@ -28,7 +27,7 @@ class CommentService:
 
     async def list_page(
         self, viewer: User | None, post_id: int, window: Window
-    ) -> Page[dict[str, Any]]:
+    ) -> Page[CommentView]:
         """A page of the post's comments, oldest first; 404 when `viewer` may not see the
         post."""
         page, post = await self.comments.page(post_id, window)
@@ -36,40 +35,40 @@ class CommentService:
         visible_post(viewer, post or await self.posts.access(post_id), post_id)
         return page
 
-    async def list_all(self, viewer: User | None, post_id: int) -> list[dict[str, Any]]:
+    async def list_all(self, viewer: User | None, post_id: int) -> list[CommentView]:
         """Every comment of the post, oldest first, uncapped (for clients that take them
         whole); 404 when the post is not visible to `viewer`."""
         await self._post(viewer, post_id)
         return await self.comments.all_in_post(post_id)
 
-    async def get(self, viewer: User | None, post_id: int, comment_id: int) -> dict[str, Any]:
+    async def get(self, viewer: User | None, post_id: int, comment_id: int) -> CommentView:
         await self._post(viewer, post_id)
         comment = await self.comments.get_item(post_id, comment_id)
         if comment is None:
             raise NotFoundError(f"Comment {comment_id} of post {post_id} not found")
         return comment
 
-    async def create(self, author: User, post_id: int, data: CommentCreate) -> dict[str, Any]:
-        """The new comment, as a Comment answer."""
+    async def create(self, author: User, post_id: int, data: CommentCreate) -> CommentView:
+        """The new comment."""
         await self._post(author, post_id)
         try:
             comment = await self.comments.create(post_id, author.id, data.body)
         except MissingReference:
             exists = await self.posts.access(post_id) is not None
             raise vanished(exists, f"Post {post_id} not found") from None
-        return written_item(comment, author)
+        return written_comment(comment, author)
 
     async def update(
         self, actor: User, post_id: int, comment_id: int, data: CommentUpdate
-    ) -> dict[str, Any]:
-        """The edited comment, as a Comment answer."""
+    ) -> CommentView:
+        """The edited comment."""
         await self._post(actor, post_id)
         comment = await self._comment(post_id, comment_id)
         if comment.author_id != actor.id:
             raise PermissionDeniedError("Only its author may edit a comment")
         if comment.body != data.body:
             await self.comments.update(comment, {"body": data.body, "updated_at": utcnow()})
-        return written_item(comment, actor)
+        return written_comment(comment, actor)
 
     async def delete(self, actor: User, post_id: int, comment_id: int) -> None:
         post = await self._post(actor, post_id)

@@ -7,7 +7,7 @@ from blog_api.kit.errors import vanished
 from blog_api.kit.repository import MissingReference
 from blog_api.models import User
 from blog_api.posts.service import PostService
-from blog_api.posts.views import PostRow
+from blog_api.posts.views import PostView
 from blog_api.posts.visibility import visible_post
 
 
@@ -16,7 +16,7 @@ class FavoriteService:
         self.favorites = favorites
         self.posts = posts
 
-    async def favorite(self, user: User, post_id: int) -> PostRow:
+    async def favorite(self, user: User, post_id: int) -> PostView:
         """Favorite the post; the post as `user` now sees it (favorited: true)."""
         visible_post(user, await self.posts.access(post_id), post_id)
         try:
@@ -26,7 +26,7 @@ class FavoriteService:
             raise vanished(exists, f"Post {post_id} not found") from None
         return await self.posts.get(user, post_id)
 
-    async def unfavorite(self, user: User, post_id: int) -> PostRow:
+    async def unfavorite(self, user: User, post_id: int) -> PostView:
         """Take the favorite back (nothing to take back is fine); the post (favorited: false)."""
         visible_post(user, await self.posts.access(post_id), post_id)
         await self.favorites.unfavorite(user.id, post_id)

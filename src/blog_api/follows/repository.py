@@ -1,12 +1,10 @@
 """Queries on follows. Their counts are kept by database triggers (see models.CounterDelta).
 
-The followers and following lists read the other users' public columns as plain rows, most
+The followers and following lists read the other users' public columns (UserView), most
 recent follow first, in one statement per page (the total, in page mode, from the counter).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy import delete, select
 
@@ -15,7 +13,7 @@ from blog_api.follows.sorting import FollowSort
 from blog_api.kit.listing import INT, TIME, Listing, Page, Window, desc
 from blog_api.kit.repository import BaseRepository
 from blog_api.models import Counter, Follow, User
-from blog_api.users.views import PUBLIC_COLUMNS
+from blog_api.users.views import PUBLIC_COLUMNS, UserView, read_user
 
 FOLLOWERS = Listing(
     "followers",
@@ -44,26 +42,28 @@ class FollowRepository(BaseRepository[Follow]):
             )
         )
 
-    async def followers(self, user_id: int, window: Window) -> Page[Any]:
-        """Who follows `user_id` (UserPublic rows), most recent follow first."""
+    async def followers(self, user_id: int, window: Window) -> Page[UserView]:
+        """Who follows `user_id` most recent follow first."""
         stmt = (
             select(*PUBLIC_COLUMNS)
             .join(Follow, Follow.follower_id == User.id)
             .where(Follow.followed_id == user_id)
         )
         total = counter_value(Counter.USER_FOLLOWERS, user_id)
-        return await FOLLOWERS.fetch(
+        page = await FOLLOWERS.fetch(
             self.session, stmt, FollowSort.RECENT, window, total=total, scope=user_id
         )
+        return page.map(read_user)
 
-    async def following(self, user_id: int, window: Window) -> Page[Any]:
-        """Whom `user_id` follows (UserPublic rows), most recent follow first."""
+    async def following(self, user_id: int, window: Window) -> Page[UserView]:
+        """Whom `user_id` follows most recent follow first."""
         stmt = (
             select(*PUBLIC_COLUMNS)
             .join(Follow, Follow.followed_id == User.id)
             .where(Follow.follower_id == user_id)
         )
         total = counter_value(Counter.USER_FOLLOWING, user_id)
-        return await FOLLOWING.fetch(
+        page = await FOLLOWING.fetch(
             self.session, stmt, FollowSort.RECENT, window, total=total, scope=user_id
         )
+        return page.map(read_user)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from blog_api.auth.deps import CurrentUser
@@ -21,8 +19,8 @@ router = APIRouter(prefix="/users/{user_id}", tags=["follows"])
     summary="Follow a user (twice is still once; not yourself)",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def follow_user(user_id: UserIdPath, me: CurrentUser, follows: FollowServiceDep) -> Any:
-    return await follows.follow(me, user_id)
+async def follow_user(user_id: UserIdPath, me: CurrentUser, follows: FollowServiceDep) -> Profile:
+    return Profile.model_validate(await follows.follow(me, user_id))
 
 
 @router.delete(
@@ -31,8 +29,8 @@ async def follow_user(user_id: UserIdPath, me: CurrentUser, follows: FollowServi
     summary="Stop following a user (not following is fine)",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def unfollow_user(user_id: UserIdPath, me: CurrentUser, follows: FollowServiceDep) -> Any:
-    return await follows.unfollow(me, user_id)
+async def unfollow_user(user_id: UserIdPath, me: CurrentUser, follows: FollowServiceDep) -> Profile:
+    return Profile.model_validate(await follows.unfollow(me, user_id))
 
 
 @router.get(

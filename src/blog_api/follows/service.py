@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from blog_api.follows.repository import FollowRepository
 from blog_api.kit.errors import InvalidInputError, NotFoundError, vanished
 from blog_api.kit.listing import Page, Window
 from blog_api.kit.repository import MissingReference
 from blog_api.models import User
 from blog_api.users.service import UserService
+from blog_api.users.views import ProfileView, UserView
 
 
 class FollowService:
@@ -17,7 +16,7 @@ class FollowService:
         self.follows = follows
         self.users = users
 
-    async def follow(self, follower: User, user_id: int) -> Any:
+    async def follow(self, follower: User, user_id: int) -> ProfileView:
         """`follower` follows user `user_id`; that user's Profile (following: true)."""
         if user_id == follower.id:
             raise InvalidInputError("You cannot follow yourself", loc=("path", "user_id"))
@@ -28,12 +27,12 @@ class FollowService:
             raise vanished(exists, f"User {user_id} not found") from None
         return await self.users.profile(follower, user_id)
 
-    async def followers(self, user_id: int, window: Window) -> Page[Any]:
+    async def followers(self, user_id: int, window: Window) -> Page[UserView]:
         """Who follows the user, most recent follow first; 404 for an unknown user."""
         await self._exists(user_id)
         return await self.follows.followers(user_id, window)
 
-    async def following(self, user_id: int, window: Window) -> Page[Any]:
+    async def following(self, user_id: int, window: Window) -> Page[UserView]:
         """Whom the user follows, most recent follow first; 404 for an unknown user."""
         await self._exists(user_id)
         return await self.follows.following(user_id, window)
@@ -42,7 +41,7 @@ class FollowService:
         if not await self.users.exists(user_id):
             raise NotFoundError(f"User {user_id} not found")
 
-    async def unfollow(self, follower: User, user_id: int) -> Any:
+    async def unfollow(self, follower: User, user_id: int) -> ProfileView:
         """Stop following (not following is fine); the user's Profile (following: false)."""
         await self.follows.unfollow(follower.id, user_id)
         return await self.users.profile(follower, user_id)

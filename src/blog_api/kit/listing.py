@@ -45,9 +45,10 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum, StrEnum, auto
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, Never, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, or_, select, tuple_
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from blog_api.kit.errors import InvalidInputError
@@ -55,7 +56,7 @@ from blog_api.kit.rules import storable
 
 # A SELECT of any columns (SQLAlchemy 2.1 types Select by its column types).
 AnySelect = Select[*tuple[Any, ...]]
-T = TypeVar("T")
+T = TypeVar("T", covariant=True)
 U = TypeVar("U")
 S = TypeVar("S", bound=StrEnum)
 
@@ -128,7 +129,7 @@ class Page(Generic[T]):
 
 def empty_page(
     window: Window, listing: Listing[Any] | None = None, sort: Any = None, scope: object = None
-) -> Page[Any]:
+) -> Page[Never]:
     """The page of a list that cannot hold anything (a filter nothing matches); a bad cursor,
     or one of another list, is still a 422."""
     if window.cursor is not None:
@@ -219,7 +220,7 @@ class Listing(Generic[S]):
         shape: Hashable = None,
         count: Callable[[], AnySelect] | None = None,
         scope: object = None,
-    ) -> Page[Any]:
+    ) -> Page[Row[Any]]:
         """The rows of `stmt` (its columns, filters and joins; no ORDER BY or LIMIT) in the
         window, in `sort` order. Each row also carries its key values (`_k0`, `_k1`, ...).
 

@@ -58,8 +58,9 @@ class Page(BaseModel, Generic[T]):
     )
 
     @classmethod
-    def of(cls, page: listing.Page[Any]) -> Self:
-        """The envelope of a page the list kit answered (its items validated once, here)."""
+    def of(cls, page: listing.Page[object]) -> Self:
+        """The envelope of a page of read models (its items validated once, here, from their
+        attributes)."""
         return cls.model_validate(
             {
                 "items": page.items,

@@ -1,11 +1,11 @@
-"""Queries on posts: entities (locked) for writes, plain rows for reads."""
+"""Queries on posts: entities (locked) for writes, read models (views.py) for reads."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     BindParameter,
@@ -30,7 +30,8 @@ from blog_api.kit.listing import INT, TEXT, TIME, AnySelect, Listing, Page, Wind
 from blog_api.kit.repository import BaseRepository
 from blog_api.models import Counter, Favorite, Follow, Post, Tag, User, post_tags
 from blog_api.posts.sorting import PostSort
-from blog_api.posts.views import PostAccess, PostRow
+from blog_api.posts.views import PostAccess, PostSummaryView, PostView
+from blog_api.users.views import PUBLIC_COLUMNS, UserView
 
 # Each order ends with the id, in the same direction, so that rows sharing a timestamp or a
 # title still come in one stable order and paging never repeats or skips one.
@@ -47,13 +48,6 @@ POSTS = Listing(
 )
 
 
-_AUTHOR_COLUMNS = {
-    "id": User.id,
-    "username": User.username,
-    "bio": User.bio,
-    "image": User.image,
-    "created_at": User.created_at,
-}
 _POST_COLUMNS = (
     Post.id,
     Post.title,
@@ -254,7 +248,7 @@ def _read_select(dialect: str, viewer: bool, content: bool) -> AnySelect:
         select(
             *_POST_COLUMNS,
             Post.content if content else Post.excerpt,
-            *(column.label(f"author_{name}") for name, column in _AUTHOR_COLUMNS.items()),
+            *(column.label(f"author_{column.key}") for column in PUBLIC_COLUMNS),
             _tag_names(dialect).label("tags"),
             counter_value(Counter.POST_FAVORITES, Post.id).label("favorites_count"),
             counter_value(Counter.POST_COMMENTS, Post.id).label("comments_count"),
@@ -294,35 +288,80 @@ def _kept_total(shape: PostShape) -> ColumnElement[int] | None:
     return None if kept is None else kept()
 
 
-def _read_row(row: Any) -> PostRow:
-    """One read row as the nested shape the schemas read (author, tag list)."""
-    data: PostRow = dict(row._mapping)
-    author = {name: data.pop(f"author_{name}") for name in _AUTHOR_COLUMNS if name != "id"}
-    author["id"] = data["author_id"]  # kept beside: services read it
-    data["author"] = author
-    tags = data["tags"]
-    data["tags"] = sorted(tags.split(",")) if tags else []
-    return data
+PostT = TypeVar("PostT", PostView, PostSummaryView)
+# The columns of `_read_select` (the same for every database and viewer); a list's rows carry
+# their sort keys and total after them.
+_WIDTH = len(_read_select("sqlite", False, False).selected_columns)
+
+
+def _reader(view: type[PostT]) -> Callable[[Sequence[Any]], PostT]:
+    """How to read a `view` from a row of `_read_select` (its author nested, its tags split)."""
+
+    def read(row: Sequence[Any]) -> PostT:
+        (
+            id_,
+            title,
+            slug,
+            description,
+            published,
+            published_at,
+            created_at,
+            updated_at,
+            text,  # the content or the excerpt
+            author_id,
+            username,
+            bio,
+            image,
+            author_created_at,
+            tags,
+            favorites_count,
+            comments_count,
+            favorited,
+            following_author,
+        ) = row[:_WIDTH]
+        return view(
+            id_,
+            title,
+            slug,
+            description,
+            published,
+            published_at,
+            created_at,
+            updated_at,
+            UserView(author_id, username, bio, image, author_created_at),
+            tuple(sorted(tags.split(","))) if tags else (),
+            favorites_count,
+            comments_count,
+            favorited,
+            following_author,
+            text,
+        )
+
+    return read
+
+
+_read_post = _reader(PostView)
+_read_summary = _reader(PostSummaryView)
 
 
 class PostRepository(BaseRepository[Post]):
     model = Post
 
-    # --- reads: plain rows, one statement
+    # --- reads: read models, one statement
 
     async def read(
         self, viewer_id: int | None, *, post_id: int | None = None, slug: str | None = None
-    ) -> PostRow | None:
+    ) -> PostView | None:
         """One whole post (content included) by id or slug, with the viewer's flags; None when
         there is none. Who may see it is the service's to decide."""
         stmt = _one_post(self._dialect(), viewer_id is not None, post_id is None)
         params = {"viewer_id": viewer_id, "post_id": post_id, "slug": slug}
         row = (await self.rows(stmt, params)).one_or_none()
-        return None if row is None else _read_row(row)
+        return None if row is None else _read_post(row)
 
     async def list_summaries(
         self, filters: PostFilter, sort: PostSort, window: Window, *, viewer_id: int | None = None
-    ) -> Page[PostRow]:
+    ) -> Page[PostSummaryView]:
         """A page of post summaries. A public list that a counter counts (no filter, one
         tag, one author) takes its total from it, inside the page's statement: its first page
         costs what a cursor page costs."""
@@ -349,7 +388,7 @@ class PostRepository(BaseRepository[Post]):
             count=count,
             scope=filters.scope(),
         )
-        return page.map(_read_row)
+        return page.map(_read_summary)
 
     def _dialect(self) -> str:
         return self.session.get_bind().dialect.name

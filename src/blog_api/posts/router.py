@@ -58,7 +58,7 @@ async def create_post(
     data: PostCreate, me: CurrentUser, posts: PostServiceDep, request: Request, response: Response
 ) -> Post:
     post = await posts.create(me, data)
-    response.headers["Location"] = request.app.url_path_for("get_post", post_id=str(post["id"]))
+    response.headers["Location"] = request.app.url_path_for("get_post", post_id=str(post.id))
     return Post.model_validate(post)
 
 

@@ -102,6 +102,8 @@ class PostUpdate(BaseModel):
 
 
 class _PostBase(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     title: str
     slug: str

@@ -21,7 +21,7 @@ from blog_api.posts.repository import POSTS, PostFilter, PostRepository
 from blog_api.posts.schemas import PostCreate, PostUpdate
 from blog_api.posts.slugs import first_choice, is_slug, slugify, with_random_suffix
 from blog_api.posts.sorting import PostSort
-from blog_api.posts.views import PostAccess, PostRow
+from blog_api.posts.views import PostAccess, PostSummaryView, PostView
 from blog_api.posts.visibility import may_see_post
 from blog_api.tags.service import TagService
 from blog_api.users.service import viewer_id
@@ -34,7 +34,7 @@ class PostService:
         self.posts = posts
         self.tags = tags
 
-    async def create(self, author: User, data: PostCreate) -> PostRow:
+    async def create(self, author: User, data: PostCreate) -> PostView:
         now = utcnow()
         post = Post(
             author=await self.posts.attach_author(author),
@@ -66,17 +66,17 @@ class PostService:
         hangs off it); None when there is no such post."""
         return await self.posts.get_access(post_id)
 
-    async def get(self, viewer: User | None, post_id: int) -> PostRow:
+    async def get(self, viewer: User | None, post_id: int) -> PostView:
         """The post as `viewer` sees it (their `favorited` flag included), or 404."""
         return self._visible(
             viewer, await self.posts.read(viewer_id(viewer), post_id=post_id), post_id
         )
 
-    async def get_by_slug(self, viewer: User | None, slug: str) -> PostRow:
+    async def get_by_slug(self, viewer: User | None, slug: str) -> PostView:
         post = await self.posts.read(viewer_id(viewer), slug=slug) if is_slug(slug) else None
         return self._visible(viewer, post, repr(slug[:100]))
 
-    async def update(self, actor: User, post_id: int, data: PostUpdate) -> PostRow:
+    async def update(self, actor: User, post_id: int, data: PostUpdate) -> PostView:
         post = await self._editable(actor, post_id)
         sent = data.model_dump(exclude_unset=True)
         changes: dict[str, Any] = {k: v for k, v in sent.items() if k != "tags"}
@@ -113,7 +113,7 @@ class PostService:
         q: str | None = None,
         favorited_by: str | None = None,
         sort: PostSort = PostSort.PUBLISHED_DESC,
-    ) -> Page[PostRow]:
+    ) -> Page[PostSummaryView]:
         """Published posts, filtered (AND) and sorted, as `viewer` sees them."""
         if tag is not None:
             tag = tag.strip().lower()
@@ -129,30 +129,30 @@ class PostService:
             return empty_page(window, POSTS, sort, filters.scope())
         return await self.posts.list_summaries(filters, sort, window, viewer_id=viewer_id(viewer))
 
-    async def list_feed(self, reader: User, window: Window) -> Page[PostRow]:
+    async def list_feed(self, reader: User, window: Window) -> Page[PostSummaryView]:
         """Published posts by the users `reader` follows, most recently published first."""
         filters = PostFilter(followed_by=reader.id)
         return await self.posts.list_summaries(
             filters, PostSort.PUBLISHED_DESC, window, viewer_id=reader.id
         )
 
-    async def list_own(self, owner: User, window: Window) -> Page[PostRow]:
+    async def list_own(self, owner: User, window: Window) -> Page[PostSummaryView]:
         """The owner's posts, drafts included, newest first."""
         filters = PostFilter(published_only=False, author_id=owner.id)
         return await self.posts.list_summaries(
             filters, PostSort.CREATED_DESC, window, viewer_id=owner.id
         )
 
-    async def _read(self, viewer: User, post_id: int) -> PostRow:
+    async def _read(self, viewer: User, post_id: int) -> PostView:
         """A post just written, as its writer sees it."""
         row = await self.posts.read(viewer.id, post_id=post_id)
         assert row is not None  # written by this transaction
         return row
 
-    def _visible(self, viewer: User | None, post: PostRow | None, what: object) -> PostRow:
+    def _visible(self, viewer: User | None, post: PostView | None, what: object) -> PostView:
         """The post, or 404: a draft does not exist for anyone but its author and superusers."""
         if post is None or not may_see_post(
-            viewer, published=post["published"], author_id=post["author_id"]
+            viewer, published=post.published, author_id=post.author.id
         ):
             raise NotFoundError(f"Post {what} not found")
         return post

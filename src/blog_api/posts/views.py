@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
 
-# A read row: the columns of PostSummary (and Post with `content`), the author's UserPublic
-# columns as author_*, the tag names as one text, the counts, and the viewer's flags.
-PostRow = dict[str, Any]
+from blog_api.users.views import UserView
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,3 +14,38 @@ class PostAccess:
 
     published: bool
     author_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class _PostFields:
+    """What a post shows in a list and alone: its columns, its author, its tags (sorted), its
+    counts, and the viewer's flags (false for an anonymous viewer)."""
+
+    id: int
+    title: str
+    slug: str
+    description: str | None
+    published: bool
+    published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    author: UserView
+    tags: tuple[str, ...]
+    favorites_count: int
+    comments_count: int
+    favorited: bool
+    following_author: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PostSummaryView(_PostFields):
+    """A post in a list (PostSummary): the start of its content, not all of it."""
+
+    excerpt: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostView(_PostFields):
+    """A whole post (Post)."""
+
+    content: str

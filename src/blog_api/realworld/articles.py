@@ -6,8 +6,7 @@ the reader's `favorited` and the author's `following` in it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Path, Query, Response, status
@@ -19,8 +18,13 @@ from blog_api.models import MAX_ID, User
 from blog_api.posts.deps import PostServiceDep
 from blog_api.posts.schemas import PostCreate, PostUpdate
 from blog_api.posts.service import PostService
-from blog_api.posts.views import PostRow
-from blog_api.realworld.convert import native, refuse_blank, timestamp
+from blog_api.posts.views import PostSummaryView, PostView
+from blog_api.realworld.bodies import (
+    ArticleListItemBody,
+    MultipleArticlesResponseBody,
+    SingleArticleResponseBody,
+)
+from blog_api.realworld.convert import native, profile_body, refuse_blank, timestamp
 from blog_api.realworld.deps import CurrentCaller, LenientCaller, OptionalCaller, viewer
 from blog_api.realworld.errors import RealWorldRoute, about
 from blog_api.realworld.openapi import responses
@@ -61,52 +65,44 @@ FavoritedFilter = Annotated[
 ]
 
 
-def article_body(row: Mapping[str, Any], *, with_body: bool = True) -> dict[str, Any]:
-    """A native post read row as a RealWorld article; list items carry no `body`."""
-    author = row["author"]
-    body: dict[str, Any] = {
-        "slug": row["slug"],
-        "title": row["title"],
-        "description": row["description"] if row["description"] is not None else NO_DESCRIPTION,
-        "tagList": row["tags"],
-        "createdAt": timestamp(row["created_at"]),
-        "updatedAt": timestamp(row["updated_at"]),
-        "favorited": bool(row["favorited"]),
-        "favoritesCount": int(row["favorites_count"]),
-        "author": {
-            "username": author["username"],
-            "bio": author["bio"],
-            "image": author["image"],
-            "following": bool(row["following_author"]),
-        },
+def article_item(post: PostView | PostSummaryView) -> ArticleListItemBody:
+    """A native post as a RealWorld article as lists show it: without its `body`."""
+    return {
+        "slug": post.slug,
+        "title": post.title,
+        "description": post.description if post.description is not None else NO_DESCRIPTION,
+        "tagList": post.tags,
+        "createdAt": timestamp(post.created_at),
+        "updatedAt": timestamp(post.updated_at),
+        "favorited": post.favorited,
+        "favoritesCount": post.favorites_count,
+        "author": profile_body(post.author, following=post.following_author),
     }
-    if with_body:
-        body["body"] = row["content"]
-    return body
 
 
-def one_article(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {"article": article_body(row)}
+def one_article(post: PostView) -> SingleArticleResponseBody:
+    return {"article": {**article_item(post), "body": post.content}}
 
 
-def many_articles(page: Page[PostRow]) -> Response:
+def many_articles(page: Page[PostSummaryView]) -> Response:
     """A page of articles. Written straight to JSON: every value is already what the schema
     says (the tests validate these answers against the spec), and a list page would otherwise
     be validated again field by field."""
-    body = {
-        "articles": [article_body(row, with_body=False) for row in page.items],
+    assert page.total is not None  # an offset window counts its list
+    body: MultipleArticlesResponseBody = {
+        "articles": [article_item(post) for post in page.items],
         "articlesCount": page.total,
     }
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-async def published_article(posts: PostService, reader: User | None, slug: str) -> PostRow:
+async def published_article(posts: PostService, reader: User | None, slug: str) -> PostView:
     """The article `slug` as `reader` sees it. RealWorld has no drafts: a draft is not found on
     this face, even by its author (who sees it on /api/v1)."""
-    row = await posts.get_by_slug(reader, slug)
-    if not row["published"]:
+    post = await posts.get_by_slug(reader, slug)
+    if not post.published:
         raise NotFoundError(f"Post {slug[:100]!r} not found")
-    return row
+    return post
 
 
 def _window(offset: int, limit: int) -> Window:
@@ -175,7 +171,7 @@ async def list_articles(
 )
 async def create_article(
     body: NewArticleRequest, caller: CurrentCaller, posts: PostServiceDep
-) -> dict[str, Any]:
+) -> SingleArticleResponseBody:
     """RealWorld articles are published when created; titles may repeat (slugs differ); an
     omitted `tagList` is no tags."""
     new = body.article
@@ -204,7 +200,7 @@ async def create_article(
 )
 async def get_article(
     slug: SlugPath, caller: LenientCaller, posts: PostServiceDep
-) -> dict[str, Any]:
+) -> SingleArticleResponseBody:
     with about("article"):
         return one_article(await published_article(posts, viewer(caller), slug))
 
@@ -219,7 +215,7 @@ async def get_article(
 )
 async def update_article(
     slug: SlugPath, body: UpdateArticleRequest, caller: CurrentCaller, posts: PostServiceDep
-) -> dict[str, Any]:
+) -> SingleArticleResponseBody:
     """A partial update: `tagList` omitted keeps the tags, `[]` clears them, null is a 422.
     The slug stays when the title changes, so links keep working."""
     update = body.article
@@ -228,7 +224,7 @@ async def update_article(
     with about("article"):
         post = await published_article(posts, caller.user, slug)
         data = native(PostUpdate, {NATIVE_NAME[name]: value for name, value in sent.items()})
-        return one_article(await posts.update(caller.user, post["id"], data))
+        return one_article(await posts.update(caller.user, post.id, data))
 
 
 @router.delete(
@@ -244,7 +240,7 @@ async def delete_article(slug: SlugPath, caller: CurrentCaller, posts: PostServi
     """Its comments and favorites go with it."""
     with about("article"):
         post = await published_article(posts, caller.user, slug)
-        await posts.delete(caller.user, post["id"])
+        await posts.delete(caller.user, post.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -258,11 +254,11 @@ async def delete_article(slug: SlugPath, caller: CurrentCaller, posts: PostServi
 )
 async def favorite_article(
     slug: SlugPath, caller: CurrentCaller, posts: PostServiceDep, favorites: FavoriteServiceDep
-) -> dict[str, Any]:
+) -> SingleArticleResponseBody:
     """Favoriting twice is favoriting once."""
     with about("article"):
         post = await published_article(posts, caller.user, slug)
-        return one_article(await favorites.favorite(caller.user, post["id"]))
+        return one_article(await favorites.favorite(caller.user, post.id))
 
 
 @favorites_router.delete(
@@ -275,7 +271,7 @@ async def favorite_article(
 )
 async def unfavorite_article(
     slug: SlugPath, caller: CurrentCaller, posts: PostServiceDep, favorites: FavoriteServiceDep
-) -> dict[str, Any]:
+) -> SingleArticleResponseBody:
     with about("article"):
         post = await published_article(posts, caller.user, slug)
-        return one_article(await favorites.unfavorite(caller.user, post["id"]))
+        return one_article(await favorites.unfavorite(caller.user, post.id))

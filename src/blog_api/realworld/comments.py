@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any
+from collections.abc import Collection
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 from pydantic import BeforeValidator
 
 from blog_api.comments.deps import CommentServiceDep
 from blog_api.comments.schemas import CommentCreate
+from blog_api.comments.views import CommentView
 from blog_api.kit.rules import check_decimal_id
-from blog_api.models import MAX_ID, User
+from blog_api.models import MAX_ID
 from blog_api.posts.deps import PostServiceDep
 from blog_api.realworld.articles import SlugPath, published_article
-from blog_api.realworld.convert import native, refuse_blank, timestamp
+from blog_api.realworld.bodies import (
+    CommentBody,
+    MultipleCommentsResponseBody,
+    SingleCommentResponseBody,
+)
+from blog_api.realworld.convert import native, profile_body, refuse_blank, timestamp
 from blog_api.realworld.deps import CurrentCaller, OptionalCaller, viewer
 from blog_api.realworld.errors import RealWorldRoute, about
 from blog_api.realworld.openapi import responses
@@ -34,25 +40,16 @@ CommentIdPath = Annotated[
 ]
 
 
-def _field(author: Mapping[str, Any] | User, name: str) -> Any:
-    return author[name] if isinstance(author, Mapping) else getattr(author, name)
-
-
-def comment_body(comment: Mapping[str, Any], followed: set[int]) -> dict[str, Any]:
-    """A native Comment answer (its author a UserPublic mapping, or the writer's record) as
-    RealWorld shows it; `followed` holds the ids of the authors the reader follows."""
-    author = comment["author"]
+def comment_body(comment: CommentView, followed: Collection[int]) -> CommentBody:
+    """A native comment as RealWorld shows it; `followed` holds the ids of the authors the
+    reader follows."""
+    author = comment.author
     return {
-        "id": comment["id"],
-        "createdAt": timestamp(comment["created_at"]),
-        "updatedAt": timestamp(comment["updated_at"]),
-        "body": comment["body"],
-        "author": {
-            "username": _field(author, "username"),
-            "bio": _field(author, "bio"),
-            "image": _field(author, "image"),
-            "following": _field(author, "id") in followed,
-        },
+        "id": comment.id,
+        "createdAt": timestamp(comment.created_at),
+        "updatedAt": timestamp(comment.updated_at),
+        "body": comment.body,
+        "author": profile_body(author, following=author.id in followed),
     }
 
 
@@ -70,12 +67,12 @@ async def list_comments(
     posts: PostServiceDep,
     comments: CommentServiceDep,
     users: UserServiceDep,
-) -> dict[str, Any]:
+) -> MultipleCommentsResponseBody:
     reader = viewer(caller)
     with about("article"):
         post = await published_article(posts, reader, slug)
-        found = await comments.list_all(reader, post["id"])
-    followed = await users.followed_among(reader, {_field(c["author"], "id") for c in found})
+        found = await comments.list_all(reader, post.id)
+    followed = await users.followed_among(reader, {c.author.id for c in found})
     return {"comments": [comment_body(comment, followed) for comment in found]}
 
 
@@ -94,12 +91,12 @@ async def create_comment(
     caller: CurrentCaller,
     posts: PostServiceDep,
     comments: CommentServiceDep,
-) -> dict[str, Any]:
+) -> SingleCommentResponseBody:
     refuse_blank({"body": body.comment.body})
     data = native(CommentCreate, {"body": body.comment.body})
     with about("article"):
         post = await published_article(posts, caller.user, slug)
-        comment = await comments.create(caller.user, post["id"], data)
+        comment = await comments.create(caller.user, post.id, data)
     # One's own comment: one does not follow oneself.
     return {"comment": comment_body(comment, set())}
 
@@ -125,5 +122,5 @@ async def delete_comment(
     with about("article"):
         post = await published_article(posts, caller.user, slug)
     with about("comment"):
-        await comments.delete(caller.user, post["id"], id)
+        await comments.delete(caller.user, post.id, id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

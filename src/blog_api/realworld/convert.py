@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from blog_api.kit.rules import has_visible_character
 from blog_api.models import User
+from blog_api.realworld.bodies import ProfileBody, UserBody
 from blog_api.realworld.errors import BLANK, Errors, RealWorldError, from_validation_error
 
 NativeT = TypeVar("NativeT", bound=BaseModel)
@@ -53,7 +54,7 @@ def native(schema: type[NativeT], values: Mapping[str, Any]) -> NativeT:
         raise from_validation_error(exc) from None
 
 
-def user_body(user: User, token: str) -> dict[str, Any]:
+def user_body(user: User, token: str) -> UserBody:
     return {
         "email": user.email,
         "token": token,
@@ -64,7 +65,7 @@ def user_body(user: User, token: str) -> dict[str, Any]:
 
 
 class PublicUser(Protocol):
-    """What a profile shows of a user: a `User`, or a native Profile read row."""
+    """What a profile shows of a user: a `User`, or a read model (UserView, ProfileView)."""
 
     @property
     def username(self) -> str: ...
@@ -74,5 +75,5 @@ class PublicUser(Protocol):
     def image(self) -> str | None: ...
 
 
-def profile_body(user: PublicUser, *, following: bool) -> dict[str, Any]:
+def profile_body(user: PublicUser, *, following: bool) -> ProfileBody:
     return {"username": user.username, "bio": user.bio, "image": user.image, "following": following}

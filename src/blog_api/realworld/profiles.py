@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 
 from blog_api.follows.deps import FollowServiceDep
 from blog_api.kit.errors import InvalidInputError
+from blog_api.realworld.bodies import ProfileResponseBody
 from blog_api.realworld.convert import profile_body
 from blog_api.realworld.deps import CurrentCaller, OptionalCaller, viewer
 from blog_api.realworld.errors import RealWorldRoute, about, error
 from blog_api.realworld.openapi import responses
 from blog_api.realworld.schemas import ProfileResponse
 from blog_api.users.deps import UserServiceDep
+from blog_api.users.views import ProfileView
 
 router = APIRouter(route_class=RealWorldRoute, tags=["Profile"])
 
@@ -22,7 +24,7 @@ UsernamePath = Annotated[str, Path(description="Username of the profile")]
 FOLLOWING_YOURSELF = 'Following yourself (`username: ["You cannot follow yourself"]`)'
 
 
-def one_profile(profile: Any) -> dict[str, Any]:
+def one_profile(profile: ProfileView) -> ProfileResponseBody:
     """A ProfileResponse: the profile as the caller sees it (whether they follow it)."""
     return {"profile": profile_body(profile, following=profile.following)}
 
@@ -37,7 +39,7 @@ def one_profile(profile: Any) -> dict[str, Any]:
 )
 async def get_profile(
     username: UsernamePath, caller: OptionalCaller, users: UserServiceDep
-) -> dict[str, Any]:
+) -> ProfileResponseBody:
     with about("profile"):
         profile = await users.profile_by_username(viewer(caller), username)
     return one_profile(profile)
@@ -56,7 +58,7 @@ async def follow(
     caller: CurrentCaller,
     users: UserServiceDep,
     follows: FollowServiceDep,
-) -> dict[str, Any]:
+) -> ProfileResponseBody:
     """Following twice is following once; following oneself is a 422."""
     with about("profile"):
         user = await users.profile_by_username(caller.user, username)
@@ -80,7 +82,7 @@ async def unfollow(
     caller: CurrentCaller,
     users: UserServiceDep,
     follows: FollowServiceDep,
-) -> dict[str, Any]:
+) -> ProfileResponseBody:
     with about("profile"):
         user = await users.profile_by_username(caller.user, username)
         profile = await follows.unfollow(caller.user, user.id)

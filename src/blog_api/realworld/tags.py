@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
+from blog_api.realworld.bodies import TagsResponseBody
 from blog_api.realworld.errors import RealWorldRoute
 from blog_api.realworld.openapi import responses
 from blog_api.realworld.schemas import TagsResponse
@@ -22,6 +21,6 @@ router = APIRouter(route_class=RealWorldRoute, tags=["Tags"])
     response_model=TagsResponse,
     responses=responses(422),
 )
-async def get_tags(tags: TagServiceDep) -> dict[str, Any]:
+async def get_tags(tags: TagServiceDep) -> TagsResponseBody:
     """Every tag on at least one article, most used first, uncapped."""
     return {"tags": await tags.names_in_use()}

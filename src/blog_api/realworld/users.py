@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from fastapi import APIRouter, Request, status
 
 from blog_api.auth.deps import AuthServiceDep, SessionServiceDep
 from blog_api.kit.deps import NO_STORE, RATE_LIMITED, client_address
 from blog_api.kit.errors import AuthenticationError, ConflictError
+from blog_api.realworld.bodies import UserResponseBody
 from blog_api.realworld.convert import empty_is_null, native, refuse_blank, user_body
 from blog_api.realworld.deps import CurrentCaller
 from blog_api.realworld.errors import INVALID, TAKEN, RealWorldError, RealWorldRoute, error
@@ -43,7 +43,7 @@ REQUIRED_ON_UPDATE = ("email", "username", "password")
     response_model=UserResponse,
     responses=responses(401, 422),
 )
-async def login(body: LoginUserRequest, auth: AuthServiceDep, request: Request) -> dict[str, Any]:
+async def login(body: LoginUserRequest, auth: AuthServiceDep, request: Request) -> UserResponseBody:
     """The same limits as /api/v1's login (the service counts them)."""
     credentials = body.user
     refuse_blank({"email": credentials.email, "password": credentials.password})
@@ -70,7 +70,7 @@ async def register(
     users: UserServiceDep,
     sessions: SessionServiceDep,
     request: Request,
-) -> dict[str, Any]:
+) -> UserResponseBody:
     """The same limit as /api/v1's registration (per client address). The new user is signed
     in: the answer's token starts a session, in the same transaction as the account."""
     new = body.user
@@ -90,7 +90,7 @@ async def register(
     response_model=UserResponse,
     responses=responses(401, 422),
 )
-async def current_user(caller: CurrentCaller) -> dict[str, Any]:
+async def current_user(caller: CurrentCaller) -> UserResponseBody:
     return {"user": user_body(caller.user, caller.token)}
 
 
@@ -108,7 +108,7 @@ async def update_current_user(
     caller: CurrentCaller,
     users: UserServiceDep,
     sessions: SessionServiceDep,
-) -> dict[str, Any]:
+) -> UserResponseBody:
     """A partial update. The answer carries a fresh token of the caller's session, which goes
     on after a password change (the user's other sessions end). A taken email or username is
     a 422 here (the spec lists no 409 for this operation)."""

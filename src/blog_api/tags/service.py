@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from blog_api.kit.listing import Page, Window
 from blog_api.models import Tag
 from blog_api.tags.repository import TagRepository
+from blog_api.tags.views import TagCountView
 
 
 class TagService:
@@ -21,9 +21,8 @@ class TagService:
         """The tags called `names` (normalised names), created when missing; safe to race."""
         return await self.tags.get_or_create(names)
 
-    async def popular(self, window: Window) -> Page[Any]:
-        """Tags on published posts with their counts (`name`, `post_count`), most used first,
-        then by name."""
+    async def popular(self, window: Window) -> Page[TagCountView]:
+        """Tags on published posts with their counts, most used first, then by name."""
         return await self.tags.popular(window)
 
     async def names_in_use(self) -> list[str]:

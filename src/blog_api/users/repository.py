@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from functools import lru_cache
-from typing import Any
 
 from sqlalchemy import (
     Integer,
@@ -19,7 +18,14 @@ from blog_api.kit.listing import INT, TIME, AnySelect, Listing, Page, Window, de
 from blog_api.kit.repository import BaseRepository
 from blog_api.models import AuthSession, Follow, User
 from blog_api.users.sorting import UserSort
-from blog_api.users.views import PUBLIC_COLUMNS, profile_columns
+from blog_api.users.views import (
+    PUBLIC_COLUMNS,
+    ProfileView,
+    UserView,
+    profile_columns,
+    read_profile,
+    read_user,
+)
 
 USERS = Listing("users", {UserSort.CREATED_DESC: (desc(User.created_at, TIME), desc(User.id, INT))})
 
@@ -51,9 +57,9 @@ class UserRepository(BaseRepository[User]):
             select(User).where(func.lower(User.username) == username.lower())
         )
 
-    async def list_public(self, window: Window) -> Page[Any]:
-        """Users as anyone sees them (UserPublic rows), newest first."""
-        return await USERS.fetch(
+    async def list_public(self, window: Window) -> Page[UserView]:
+        """Users as anyone sees them, newest first."""
+        page = await USERS.fetch(
             self.session,
             lambda: select(*PUBLIC_COLUMNS),
             UserSort.CREATED_DESC,
@@ -61,18 +67,20 @@ class UserRepository(BaseRepository[User]):
             shape="public",
             count=lambda: select(User.id),
         )
+        return page.map(read_user)
 
     async def profile(
         self, viewer_id: int | None, *, user_id: int | None = None, username: str | None = None
-    ) -> Any | None:
-        """One Profile row by id or by username (ignoring case), in one statement."""
+    ) -> ProfileView | None:
+        """One profile by id or by username (ignoring case), in one statement."""
         stmt = _profile_select(viewer_id is not None, user_id is None)
         params = {
             "viewer_id": viewer_id,
             "user_id": user_id,
             "username": None if username is None else username.lower(),
         }
-        return (await self.session.execute(stmt, params)).one_or_none()
+        row = (await self.session.execute(stmt, params)).one_or_none()
+        return None if row is None else read_profile(row)
 
     async def followed_among(self, follower_id: int, user_ids: Collection[int]) -> set[int]:
         """Which of `user_ids` `follower_id` follows."""

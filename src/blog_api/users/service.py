@@ -18,6 +18,7 @@ from blog_api.models import User
 from blog_api.users.passwords import PasswordHasher
 from blog_api.users.repository import UserRepository
 from blog_api.users.schemas import UserCreate, UserUpdate
+from blog_api.users.views import ProfileView, UserView
 
 _SET_AS_SENT = ("is_active", "bio", "image")
 _SET_WHEN_CHANGED = ("username", "email")
@@ -94,20 +95,20 @@ class UserService:
             raise NotFoundError(f"User {user_id} not found")
         return user
 
-    async def list_public(self, window: Window) -> Page[Any]:
+    async def list_public(self, window: Window) -> Page[UserView]:
         """Every user as anyone sees them, newest first. (No rule applies: every account is
         listed, inactive ones too, as GET /users/{id} shows them. The method is the layer's
         door: routers speak to services only.)"""
         return await self.users.list_public(window)
 
-    async def profile(self, viewer: User | None, user_id: int) -> Any:
+    async def profile(self, viewer: User | None, user_id: int) -> ProfileView:
         """The Profile of a user as `viewer` sees it (`following` theirs), or 404."""
         row = await self.users.profile(viewer_id(viewer), user_id=user_id)
         if row is None:
             raise NotFoundError(f"User {user_id} not found")
         return row
 
-    async def profile_by_username(self, viewer: User | None, username: str) -> Any:
+    async def profile_by_username(self, viewer: User | None, username: str) -> ProfileView:
         """As `profile`, by username (ignoring case)."""
         row = (
             await self.users.profile(viewer_id(viewer), username=username)
