@@ -16,7 +16,7 @@ from blog_api.kit.db import Access, transaction
 from blog_api.kit.listing import INT, TIME, AnySelect, Listing, Window, desc
 from blog_api.models import User
 from blog_api.users.sorting import UserSort
-from tests import social
+from tests.helpers import api
 from tests.helpers.factories import PostFactory, UserFactory
 
 
@@ -110,9 +110,9 @@ async def test_a_second_identical_list_request_builds_no_statement(
         for i in range(5)
     ]
     for post in posts[:4]:
-        await social.favorite(client, post["id"], reader["headers"])
+        await api.favorite(client, post["id"], reader["headers"])
     for i in range(5):
-        await social.comment(client, posts[0]["id"], reader["headers"], f"Comment {i}")
+        await api.comment(client, posts[0]["id"], reader["headers"], f"Comment {i}")
     lists = [
         ("/api/v1/posts", {}),
         ("/api/v1/posts", {"sort": "title"}),
