@@ -370,8 +370,8 @@ class _Reading(Enum):
 
 class _StatementKey(NamedTuple):
     """What a cached statement is made of besides the values: the caller's `shape`, the sort,
-    the reading, and whether the kept total rides in it as a column. A named tuple: made and
-    hashed on every request, as cheaply as a plain tuple."""
+    the reading, and whether the kept total rides in it as a column. Made and hashed on every
+    request: a named tuple costs little more than a plain one (a frozen dataclass, twice it)."""
 
     shape: Hashable
     sort: StrEnum
