@@ -27,9 +27,6 @@ from tests.helpers.factories import PASSWORD, PostFactory, UserFactory, auth_hea
 from tests.helpers.project import run_alembic
 from tests.helpers.statements import recorded_statements
 
-# Emptied last: deleting the other rows appends counter changes.
-COUNTERS_TABLE = "counter_deltas"
-
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -96,12 +93,14 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         yield
         return
     engine: AsyncEngine = request.getfixturevalue("engine")
+    # Emptied last: deleting the other rows appends counter changes.
+    counters = "counter_deltas"
     yield
     async with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
-            if table.name != COUNTERS_TABLE:
+            if table.name != counters:
                 await conn.execute(delete(table))
-        await conn.execute(delete(Base.metadata.tables[COUNTERS_TABLE]))
+        await conn.execute(delete(Base.metadata.tables[counters]))
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from pydantic import SecretStr, ValidationError
 from blog_api.config import Settings
 from blog_api.main import create_app
 from tests.helpers.factories import UserFactory
-from tests.helpers.project import ROOT
+from tests.helpers.project import ROOT, free_port
 
 MIB = 1024 * 1024
 
@@ -178,13 +177,6 @@ def test_several_workers_need_a_configured_secret() -> None:
     assert not _development(secret_key=SecretStr("k" * 48)).secret_generated
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _serve(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen[str]:
     variables = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "WORKERS"}}
     return subprocess.Popen(
@@ -204,7 +196,7 @@ def _serve(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen[str]:
 
 
 def test_serve_refuses_several_workers_without_a_secret(tmp_path: Path) -> None:
-    process = _serve(tmp_path, "--workers", "2", PORT=str(_free_port()))
+    process = _serve(tmp_path, "--workers", "2", PORT=str(free_port()))
     try:
         _, stderr = process.communicate(timeout=60)
     finally:
@@ -215,7 +207,7 @@ def test_serve_refuses_several_workers_without_a_secret(tmp_path: Path) -> None:
 
 
 def test_the_served_app_has_no_server_banner(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     process = _serve(tmp_path, PORT=str(port))
     try:
         deadline = time.monotonic() + 60

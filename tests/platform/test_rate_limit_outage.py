@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -23,6 +22,7 @@ from blog_api.config import Settings
 from blog_api.kit import ratelimit
 from blog_api.main import create_app
 from tests.helpers.factories import PASSWORD
+from tests.helpers.project import free_port
 
 LIMITS = {
     "login_failures_per_account": 3,
@@ -30,13 +30,6 @@ LIMITS = {
     "registrations_per_address": 100,
     "password_changes_per_account": 2,
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class RedisServer:
@@ -78,7 +71,7 @@ class RedisServer:
 def redis_server() -> Iterator[RedisServer]:
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not on PATH")
-    server = RedisServer(_free_port())
+    server = RedisServer(free_port())
     yield server
     server.stop()
 

@@ -28,7 +28,7 @@ from blog_api.config import Settings
 from blog_api.kit.server import uvicorn_options
 from blog_api.main import create_app
 from tests.helpers.factories import PASSWORD
-from tests.helpers.project import ROOT
+from tests.helpers.project import ROOT, free_port
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -155,13 +155,6 @@ def test_forwarded_allow_ips_setting() -> None:
 # --- `python -m blog_api serve` in a process of its own, with the default settings
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class Server:
     def __init__(self, process: subprocess.Popen[str], port: int) -> None:
         self.process = process
@@ -243,7 +236,7 @@ def _running(tmp_path: Path, port: int, *command: str, **env: str) -> Iterator[S
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`python -m blog_api serve` with the default settings."""
-    with _running(tmp_path_factory.mktemp("serve"), _free_port(), "blog_api", "serve") as served:
+    with _running(tmp_path_factory.mktemp("serve"), free_port(), "blog_api", "serve") as served:
         yield served
 
 
@@ -330,7 +323,7 @@ def test_a_16_mib_header_is_never_held_whole(server: Server) -> None:
 def test_uvicorn_run_directly_gets_the_cap_with_http(tmp_path: Path) -> None:
     """The README's direct Uvicorn line: `--http blog_api.kit.server:HttpProtocol` caps the
     request head at MAX_REQUEST_HEADER_BYTES."""
-    port = _free_port()
+    port = free_port()
     command = ["uvicorn", "blog_api.main:app", "--port", str(port), "--log-level", "warning"]
     command += [
         "--no-proxy-headers",
