@@ -6,27 +6,21 @@ when the write needs it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.helpers.factories import PostFactory, UserFactory
+from tests.helpers.statements import listening
 
 
 @pytest.fixture
 def checkouts(engine: AsyncEngine) -> Iterator[list[int]]:
     """How many connections the app takes from its pool while the test runs (one item each)."""
     seen: list[int] = []
-
-    def record(*_: Any) -> None:
-        seen.append(1)
-
-    event.listen(engine.sync_engine, "checkout", record)
-    yield seen
-    event.remove(engine.sync_engine, "checkout", record)
+    with listening(engine, "checkout", lambda *_: seen.append(1)):
+        yield seen
 
 
 async def test_an_authenticated_read_takes_one_connection(

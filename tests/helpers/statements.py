@@ -1,9 +1,10 @@
-"""The SQL statements an engine sends: what the `statements` fixture (tests/conftest.py)
-records for a whole test, and `recorded_statements` for a part of one."""
+"""What an engine does, as its events say: the SQL statements it sends (what the `statements`
+fixture, tests/conftest.py, records for a whole test, and `recorded_statements` for a part of
+one), and any other event through `listening`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -11,6 +12,16 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+@contextmanager
+def listening(engine: AsyncEngine, name: str, listener: Callable[..., None]) -> Iterator[None]:
+    """`listener` on the engine's event `name` (SQLAlchemy's), for as long as the block runs."""
+    event.listen(engine.sync_engine, name, listener)
+    try:
+        yield
+    finally:
+        event.remove(engine.sync_engine, name, listener)
 
 
 @contextmanager
@@ -22,8 +33,5 @@ def recorded_statements(engine: AsyncEngine) -> Iterator[list[str]]:
         if not statement.startswith(TRANSACTION_CONTROL):
             seen.append(statement)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with listening(engine, "before_cursor_execute", record):
         yield seen
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)

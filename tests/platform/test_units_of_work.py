@@ -17,6 +17,7 @@ from sqlalchemy.util import greenlet_spawn
 from blog_api.kit.db import Access, transaction
 from blog_api.models import Tag, User
 from tests.helpers.factories import PostFactory, UserFactory
+from tests.helpers.statements import listening
 
 
 @pytest.fixture
@@ -147,9 +148,8 @@ def driver_trips(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> Iterat
         seen.append("SQL")
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
-    event.listen(engine.sync_engine, "before_cursor_execute", statement)
-    yield seen
-    event.remove(engine.sync_engine, "before_cursor_execute", statement)
+    with listening(engine, "before_cursor_execute", statement):
+        yield seen
 
 
 async def test_sqlite_makes_one_trip_to_its_thread_per_statement(

@@ -289,52 +289,40 @@ def _kept_total(shape: PostShape) -> ColumnElement[int] | None:
 
 
 PostT = TypeVar("PostT", PostView, PostSummaryView)
-# The columns of `_read_select` (the same for every database and viewer); a list's rows carry
-# their sort keys and total after them.
-_WIDTH = len(_read_select("sqlite", False, False).selected_columns)
+# Where `_read_select`'s columns (the same for every database and viewer) go in a view: the
+# post's own, as _PostFields begins; its text (content or excerpt), which the views end with;
+# its author's, as UserView; its tags; its counts and the viewer's flags, as _PostFields ends.
+# A list's rows carry their sort keys and total after them.
+_OWN, _TEXT, _AUTHOR, _TAGS, _COUNTS_AND_FLAGS = slice(0, 8), 8, slice(9, 14), 14, slice(15, 19)
+
+
+def _check_layout() -> None:
+    """Fail at import when `_read_select` and the views stop matching the slices above."""
+    keys = [column.key for column in _read_select("sqlite", False, False).selected_columns]
+    post = [field.name for field in fields(PostSummaryView)]
+    author = [f"author_{field.name}" for field in fields(UserView)]
+    expected = [*post[:8], "excerpt", *author, "tags", *post[10:14]]
+    if keys != expected or post[8:10] != ["author", "tags"] or post[14:] != ["excerpt"]:
+        raise TypeError(f"posts' read columns {keys} do not match their views' fields")
+
+
+_check_layout()
 
 
 def _reader(view: type[PostT]) -> Callable[[Sequence[Any]], PostT]:
-    """How to read a `view` from a row of `_read_select` (its author nested, its tags split)."""
+    """How to read a `view` from a row of `_read_select` (its author nested, its tags split
+    and sorted), by position: unpacking a row costs less than reading it by name."""
+
+    build: Callable[..., PostT] = view  # by position: what _check_layout checked
 
     def read(row: Sequence[Any]) -> PostT:
-        (
-            id_,
-            title,
-            slug,
-            description,
-            published,
-            published_at,
-            created_at,
-            updated_at,
-            text,  # the content or the excerpt
-            author_id,
-            username,
-            bio,
-            image,
-            author_created_at,
-            tags,
-            favorites_count,
-            comments_count,
-            favorited,
-            following_author,
-        ) = row[:_WIDTH]
-        return view(
-            id_,
-            title,
-            slug,
-            description,
-            published,
-            published_at,
-            created_at,
-            updated_at,
-            UserView(author_id, username, bio, image, author_created_at),
+        tags = row[_TAGS]
+        return build(
+            *row[_OWN],
+            UserView(*row[_AUTHOR]),
             tuple(sorted(tags.split(","))) if tags else (),
-            favorites_count,
-            comments_count,
-            favorited,
-            following_author,
-            text,
+            *row[_COUNTS_AND_FLAGS],
+            row[_TEXT],
         )
 
     return read
