@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Cookie, Depends, Query, Request, Response, status
+from fastapi import Body, Cookie, Depends, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from blog_api.auth.deps import AuthServiceDep, CurrentUser
@@ -14,6 +14,7 @@ from blog_api.auth.service import SessionTokens
 from blog_api.kit.deps import NO_STORE, RATE_LIMITED, client_address
 from blog_api.kit.errors import AuthenticationError
 from blog_api.kit.openapi import problem_responses
+from blog_api.kit.routing import PathRouter
 
 AUTH_PREFIX = "/auth"
 REFRESH_COOKIE = "refresh_token"
@@ -21,7 +22,7 @@ REFRESH_COOKIE = "refresh_token"
 REFRESH_COOKIE_PATH = "/api/v1" + AUTH_PREFIX
 
 # Token answers are never cached (RFC 6749, 5.1).
-router = APIRouter(prefix=AUTH_PREFIX, tags=["auth"], dependencies=[NO_STORE])
+router = PathRouter(prefix=AUTH_PREFIX, tags=["auth"], dependencies=[NO_STORE])
 
 CookieMode = Annotated[
     bool,

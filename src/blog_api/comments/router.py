@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import Request, Response, status
 
 from blog_api.auth.deps import CurrentUser, OptionalUser
 from blog_api.comments.deps import CommentIdPath, CommentServiceDep
 from blog_api.comments.schemas import Comment, CommentCreate, CommentUpdate
 from blog_api.kit.openapi import problem_responses
 from blog_api.kit.pagination import ListWindowDep
+from blog_api.kit.routing import PathRouter
 from blog_api.kit.schemas import Page
 from blog_api.posts.deps import PostIdPath
 
-router = APIRouter(prefix="/posts/{post_id}/comments", tags=["comments"])
+router = PathRouter(prefix="/posts/{post_id}/comments", tags=["comments"])
 
 
 @router.get(

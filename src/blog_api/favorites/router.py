@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from blog_api.auth.deps import CurrentUser
 from blog_api.favorites.deps import FavoriteServiceDep
 from blog_api.kit.openapi import problem_responses
+from blog_api.kit.routing import PathRouter
 from blog_api.posts.deps import PostIdPath
 from blog_api.posts.schemas import Post
 
-router = APIRouter(prefix="/posts/{post_id}/favorite", tags=["favorites"])
+router = PathRouter(prefix="/posts/{post_id}/favorite", tags=["favorites"])
 
 
 @router.put(

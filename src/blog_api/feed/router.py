@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from blog_api.auth.deps import CurrentUser
 from blog_api.kit.openapi import problem_responses
 from blog_api.kit.pagination import ListWindowDep
+from blog_api.kit.routing import PathRouter
 from blog_api.kit.schemas import Page
 from blog_api.posts.deps import PostServiceDep
 from blog_api.posts.schemas import PostSummary
 
-router = APIRouter(tags=["posts"])
+router = PathRouter(tags=["posts"])
 
 
 @router.get(

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from blog_api.auth.deps import CurrentUser
 from blog_api.follows.deps import FollowServiceDep
 from blog_api.kit.openapi import problem_responses
 from blog_api.kit.pagination import ListWindowDep
+from blog_api.kit.routing import PathRouter
 from blog_api.kit.schemas import Page
 from blog_api.users.deps import UserIdPath
 from blog_api.users.schemas import Profile, UserPublic
 
-router = APIRouter(prefix="/users/{user_id}", tags=["follows"])
+router = PathRouter(prefix="/users/{user_id}", tags=["follows"])
 
 
 @router.put(

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from blog_api.kit.deps import DatabaseAnswersDep
 from blog_api.kit.openapi import problem_responses
 from blog_api.kit.problems import problem
+from blog_api.kit.routing import PathRouter
 
-router = APIRouter(tags=["health"])
+router = PathRouter(tags=["health"])
 
 
 class Liveness(BaseModel):

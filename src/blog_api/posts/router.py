@@ -2,18 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 
 from blog_api.auth.deps import CurrentUser, OptionalUser
 from blog_api.kit.deps import NO_STORE
 from blog_api.kit.openapi import problem_responses
 from blog_api.kit.pagination import ListWindowDep
+from blog_api.kit.routing import PathRouter
 from blog_api.kit.schemas import Page
 from blog_api.posts.deps import PostIdPath, PostServiceDep
 from blog_api.posts.schemas import Post, PostCreate, PostSummary, PostUpdate
 from blog_api.posts.sorting import PostSort
 
-router = APIRouter(tags=["posts"])
+router = PathRouter(tags=["posts"])
 
 SortQuery = Annotated[
     PostSort, Query(description="Order of the list; ties are broken by id, the same way")

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import Path, Query, Response, status
 
 from blog_api.favorites.deps import FavoriteServiceDep
 from blog_api.kit.errors import NotFoundError
 from blog_api.kit.listing import Page, Window
+from blog_api.kit.routing import PathRouter
 from blog_api.models import MAX_ID, User
 from blog_api.posts.deps import PostServiceDep
 from blog_api.posts.schemas import PostCreate, PostUpdate
@@ -35,8 +36,8 @@ from blog_api.realworld.schemas import (
     UpdateArticleRequest,
 )
 
-router = APIRouter(route_class=RealWorldRoute, tags=["Articles"])
-favorites_router = APIRouter(route_class=RealWorldRoute, tags=["Favorites"])
+router = PathRouter(route_class=RealWorldRoute, tags=["Articles"])
+favorites_router = PathRouter(route_class=RealWorldRoute, tags=["Favorites"])
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import Path, Response, status
 from pydantic import BeforeValidator
 
 from blog_api.comments.deps import CommentServiceDep
 from blog_api.comments.schemas import CommentCreate
 from blog_api.comments.views import CommentView
+from blog_api.kit.routing import PathRouter
 from blog_api.kit.rules import check_decimal_id
 from blog_api.models import MAX_ID
 from blog_api.posts.deps import PostServiceDep
@@ -31,7 +32,7 @@ from blog_api.realworld.schemas import (
 )
 from blog_api.users.deps import UserServiceDep
 
-router = APIRouter(route_class=RealWorldRoute, tags=["Comments"])
+router = PathRouter(route_class=RealWorldRoute, tags=["Comments"])
 
 # An integer, as the spec says, in decimal digits, as on /api/v1: "-1", "+1" and "1.0" are no
 # ids, and the document says `minimum: 0` (0 names no comment: 404).

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 
 from blog_api.follows.deps import FollowServiceDep
 from blog_api.kit.errors import InvalidInputError
+from blog_api.kit.routing import PathRouter
 from blog_api.realworld.bodies import ProfileResponseBody
 from blog_api.realworld.convert import profile_body
 from blog_api.realworld.deps import CurrentCaller, OptionalCaller, viewer
@@ -17,7 +18,7 @@ from blog_api.realworld.schemas import ProfileResponse
 from blog_api.users.deps import UserServiceDep
 from blog_api.users.views import ProfileView
 
-router = APIRouter(route_class=RealWorldRoute, tags=["Profile"])
+router = PathRouter(route_class=RealWorldRoute, tags=["Profile"])
 
 UsernamePath = Annotated[str, Path(description="Username of the profile")]
 # Whether a username is the caller's own is nothing a schema can say: the 422 says it.

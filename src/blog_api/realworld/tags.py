@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
+from blog_api.kit.routing import PathRouter
 from blog_api.realworld.bodies import TagsResponseBody
 from blog_api.realworld.errors import RealWorldRoute
 from blog_api.realworld.openapi import responses
 from blog_api.realworld.schemas import TagsResponse
 from blog_api.tags.deps import TagServiceDep
 
-router = APIRouter(route_class=RealWorldRoute, tags=["Tags"])
+router = PathRouter(route_class=RealWorldRoute, tags=["Tags"])
 
 
 @router.get(

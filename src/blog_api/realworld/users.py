@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter, Request, status
+from fastapi import Request, status
 
 from blog_api.auth.deps import AuthServiceDep, SessionServiceDep
 from blog_api.kit.deps import NO_STORE, RATE_LIMITED, client_address
 from blog_api.kit.errors import AuthenticationError, ConflictError
+from blog_api.kit.routing import PathRouter
 from blog_api.realworld.bodies import UserResponseBody
 from blog_api.realworld.convert import empty_is_null, native, refuse_blank, user_body
 from blog_api.realworld.deps import CurrentCaller
@@ -24,7 +25,7 @@ from blog_api.users.deps import UserServiceDep
 from blog_api.users.schemas import UserCreate, UserUpdate
 
 # Every answer here carries a token and the user's email: never kept by a cache.
-router = APIRouter(
+router = PathRouter(
     route_class=RealWorldRoute, tags=["User and Authentication"], dependencies=[NO_STORE]
 )
 

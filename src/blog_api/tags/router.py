@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from blog_api.kit.openapi import problem_responses
 from blog_api.kit.pagination import ListWindowDep
+from blog_api.kit.routing import PathRouter
 from blog_api.kit.schemas import Page
 from blog_api.tags.deps import TagServiceDep
 from blog_api.tags.schemas import TagCount
 
-router = APIRouter(tags=["tags"])
+router = PathRouter(tags=["tags"])
 
 
 @router.get(

@@ -2,18 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import Path, Request, Response, status
 
 from blog_api.auth.deps import CallerSession, CurrentUser, OptionalUser
 from blog_api.kit.deps import NO_STORE, RATE_LIMITED, client_address
 from blog_api.kit.openapi import problem_responses
 from blog_api.kit.pagination import ListWindowDep
+from blog_api.kit.routing import PathRouter
 from blog_api.kit.schemas import Page
 from blog_api.models import User
 from blog_api.users.deps import UserIdPath, UserServiceDep
 from blog_api.users.schemas import Profile, UserCreate, UserPrivate, UserPublic, UserUpdate
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = PathRouter(prefix="/users", tags=["users"])
 
 
 @router.post(
