@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import make_url, text
@@ -193,7 +194,7 @@ async def test_existing_posts_get_their_rendered_content(scratch_url: str) -> No
         "<script>alert(1)</script>.\n\n![a](https://example.com/a.png)"
     )
     long = "word " * 300
-    posts = [
+    posts: list[dict[str, Any]] = [
         {"id": i, "content": markdown if i % 2 else long, "published": i % 3 == 0}
         for i in range(1, 1102)
     ]

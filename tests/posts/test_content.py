@@ -5,17 +5,19 @@ URL rules, null clearing, where each shows, and `?featured=`."""
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 import time
 from typing import Any
 
 import pytest
+from bench import seed
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
 from blog_api.kit.db import Access, transaction
-from blog_api.kit.markdown import render_off_loop
+from blog_api.kit.markdown import render, render_off_loop
 from blog_api.models import Post
 from tests.helpers.api import API, PRESENTED_POST_FIELDS, WHOLE_POST_ONLY_FIELDS, get_post
 from tests.helpers.factories import PostFactory, UserFactory
@@ -567,3 +569,13 @@ async def test_rendering_runs_off_the_event_loop() -> None:
     # On the loop, the ticker could not have run while it rendered (tens of milliseconds).
     assert elapsed > 0.02
     assert ticks >= 5, (ticks, elapsed)
+
+
+def test_the_bench_seed_stores_what_the_renderer_makes() -> None:
+    """bench/seed.py writes the rendered fields of its plain paragraphs without rendering
+    100k posts: what it writes is what the renderer makes of them."""
+    rng = random.Random(18)
+    for _ in range(200):
+        content = seed._content(rng)
+        rendered = render(content)
+        assert seed._rendered(content) == (rendered.html, rendered.excerpt, rendered.reading_time)
