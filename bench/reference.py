@@ -51,7 +51,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from blog_api.kit.rules import excerpt
+from blog_api.kit.markdown import render
 
 MAX_PER_PAGE = 100
 TOKEN_MINUTES = 15
@@ -240,10 +240,31 @@ POST_COLUMNS = (
 )
 
 
+# What follows POST_COLUMNS: a PostSummary's text and presentation fields, and a Post's (its
+# Markdown, HTML and SEO fields added), in the JSON's order.
+SUMMARY_TAIL = (
+    "excerpt", "reading_time", "feature_image", "feature_image_alt", "feature_image_caption",
+    "featured",
+)  # fmt: skip
+WHOLE_TAIL = (
+    *SUMMARY_TAIL, "content", "content_html", "meta_title", "meta_description",
+    "canonical_url", "og_title", "og_description", "og_image",
+)  # fmt: skip
+BOOLEAN_TAIL = frozenset({"featured"})
+
+
+def tail_columns(tail: Sequence[str]) -> str:
+    return ", ".join(f"p.{name}" for name in tail)
+
+
 def post_json(
-    db: Database, row: Sequence[Any], tags: list[str], body_name: str, favorited: bool = False
+    db: Database,
+    row: Sequence[Any],
+    tags: list[str],
+    tail: Sequence[str],
+    favorited: bool = False,
 ) -> dict[str, Any]:
-    """A PostSummary (body_name "excerpt") or a Post ("content"): the body is column 16.
+    """A PostSummary (tail SUMMARY_TAIL) or a Post (WHOLE_TAIL): the tail from column 16 on.
     An anonymous reader has favorited nothing."""
     return {
         "id": row[0],
@@ -265,7 +286,10 @@ def post_json(
         "favorited": favorited,
         "created_at": db.time(row[13]),
         "updated_at": db.time(row[14]),
-        body_name: row[16],
+        **{
+            name: bool(value) if name in BOOLEAN_TAIL else value
+            for name, value in zip(tail, row[16 : 16 + len(tail)], strict=True)
+        },
     }
 
 
@@ -492,7 +516,8 @@ async def _page_rows(
     if offset:
         window += f" OFFSET {where.bind(offset)}"
     sql = (
-        f"SELECT {POST_COLUMNS}, p.excerpt{'' if viewer is None else ', ' + _favorited(viewer)} "
+        f"SELECT {POST_COLUMNS}, {tail_columns(SUMMARY_TAIL)}"
+        f"{'' if viewer is None else ', ' + _favorited(viewer)} "
         "FROM posts p JOIN users u ON u.id = p.author_id"
         f"{where.sql} ORDER BY p.{column} {direction}, p.id {direction} {window}"
     )
@@ -544,7 +569,13 @@ async def _list(request: Request, params: dict[str, str], feed_of: int | None) -
         more = offset + len(rows) < total
     tags = await tags_of(db, [row[0] for row in rows])
     items = [
-        post_json(db, row, tags[row[0]], "excerpt", viewer is not None and bool(row[17]))
+        post_json(
+            db,
+            row,
+            tags[row[0]],
+            SUMMARY_TAIL,
+            viewer is not None and bool(row[16 + len(SUMMARY_TAIL)]),
+        )
         for row in rows
     ]
     next_cursor = None
@@ -572,7 +603,7 @@ async def get_post(request: Request) -> Response:
         return viewer
     favorited = "FALSE" if viewer is None else _favorited("$2")
     rows = await db.fetch(
-        f"SELECT {POST_COLUMNS}, p.content, {favorited} "
+        f"SELECT {POST_COLUMNS}, {tail_columns(WHOLE_TAIL)}, {favorited} "
         "FROM posts p JOIN users u ON u.id = p.author_id "
         "WHERE p.id = $1 AND p.published = TRUE",
         post_id,
@@ -581,7 +612,10 @@ async def get_post(request: Request) -> Response:
     if not rows:
         return problem(404, f"Post {post_id} not found")
     tags = await tags_of(db, [post_id])
-    return json_response(post_json(db, rows[0], tags[post_id], "content", bool(rows[0][17])))
+    favorited_at = 16 + len(WHOLE_TAIL)
+    return json_response(
+        post_json(db, rows[0], tags[post_id], WHOLE_TAIL, bool(rows[0][favorited_at]))
+    )
 
 
 async def _viewer(request: Request) -> int | Response | None:
@@ -795,6 +829,8 @@ async def create_post(request: Request) -> Response:
     author = await _session_user(request, token, "u.id, u.username, u.bio, u.image, u.created_at")
     if isinstance(author, Response):
         return author
+    # Rendered off the event loop, as the app does.
+    rendered = await anyio.to_thread.run_sync(render, content)
     now = datetime.now(UTC)
     async with db.transaction() as conn:
         tag_ids = await _get_or_create_tags(db, conn, tags)
@@ -805,19 +841,22 @@ async def create_post(request: Request) -> Response:
             slug = base if attempt == 0 else f"{base}-{secrets.token_hex(3)}"
             post_id = await conn.fetchval(
                 "INSERT INTO posts (author_id, title, title_key, slug, content, excerpt, "
-                "description, published, published_at, created_at, updated_at) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) "
+                "description, published, published_at, created_at, updated_at, content_html, "
+                "reading_time) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12) "
                 "ON CONFLICT (slug) DO NOTHING RETURNING id",
                 author[0],
                 title,
                 title.casefold(),
                 slug,
                 content,
-                excerpt(content),
+                rendered.excerpt,
                 description,
                 published,
                 db.bind_time(now) if published else None,
                 db.bind_time(now),
+                rendered.html,
+                rendered.reading_time,
             )
             if post_id is not None:
                 break
@@ -847,7 +886,13 @@ async def create_post(request: Request) -> Response:
         "favorited": False,
         "created_at": now,
         "updated_at": now,
+        "excerpt": rendered.excerpt,
+        "reading_time": rendered.reading_time,
+        **dict.fromkeys(("feature_image", "feature_image_alt", "feature_image_caption")),
+        "featured": False,
         "content": content,
+        "content_html": rendered.html,
+        **dict.fromkeys(WHOLE_TAIL[-6:]),
     }
     return json_response(body, 201, {"location": f"/api/v1/posts/{post_id}"})
 

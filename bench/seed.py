@@ -25,6 +25,7 @@ import asyncpg
 from passlib.context import CryptContext
 
 from bench.settings import PROJECT_DIR, VENV_BIN, BenchSettings
+from blog_api.kit.markdown import reading_time
 from blog_api.kit.rules import excerpt
 
 SEED = 2026
@@ -114,7 +115,7 @@ USER_COLUMNS = (
 )  # fmt: skip
 POST_COLUMNS = (
     "id", "author_id", "title", "slug", "content", "excerpt", "published", "created_at",
-    "updated_at", "published_at", "title_key", "description",
+    "updated_at", "published_at", "title_key", "description", "content_html", "reading_time",
 )  # fmt: skip
 
 
@@ -168,6 +169,15 @@ def _content(rng: random.Random) -> str:
     return "\n\n".join(paragraphs)
 
 
+def _rendered(content: str) -> tuple[str, str, int]:
+    """What blog_api.kit.markdown.render makes of `_content`'s paragraphs of plain sentences
+    (its HTML, excerpt and reading time), without the cost of rendering 100k posts:
+    tests/posts/test_content.py checks that both agree."""
+    words = content.split()
+    html = "".join(f"<p>{paragraph}</p>\n" for paragraph in content.split("\n\n"))
+    return html, excerpt(" ".join(words)), reading_time(len(words), 0)
+
+
 def _timestamp(rng: random.Random, seconds_before_newest: float) -> datetime:
     moment = NEWEST - timedelta(seconds=int(seconds_before_newest))
     if rng.random() >= WHOLE_SECOND_SHARE:
@@ -213,6 +223,7 @@ def make_dataset(n_users: int, n_posts: int, password_hash: str) -> Dataset:
             created = _timestamp(rng, offset)
         title = " ".join(rng.sample(TITLE_WORDS, rng.randint(3, 7))).capitalize()
         content = _content(rng)
+        html, post_excerpt, minutes = _rendered(content)
         published = rng.random() < PUBLISHED_SHARE
         posts.append(
             (
@@ -221,13 +232,15 @@ def make_dataset(n_users: int, n_posts: int, password_hash: str) -> Dataset:
                 title,
                 f"{_slugify(title)}-{post_id}",
                 content,
-                excerpt(content),
+                post_excerpt,
                 published,
                 created,
                 _later(rng, created),
                 created if published else None,
                 title.casefold(),
                 _sentence(rng, rare=False) if rng.random() < DESCRIBED_SHARE else None,
+                html,
+                minutes,
             )
         )
         for tag_id in rng.sample(range(1, len(TAG_NAMES) + 1), TAGS_PER_POST):

@@ -156,8 +156,15 @@ def make_post(client: AsyncClient) -> PostFactory:
         content: str = "Some content.",
         published: bool = True,
         tags: list[str] | None = None,
+        **extra: Any,
     ) -> dict[str, Any]:
-        body = {"title": title, "content": content, "published": published, "tags": tags or []}
+        body = {
+            "title": title,
+            "content": content,
+            "published": published,
+            "tags": tags or [],
+            **extra,
+        }
         response = await client.post("/api/v1/posts", json=body, headers=headers)
         assert response.status_code == 201, response.text
         post: dict[str, Any] = response.json()

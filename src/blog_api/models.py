@@ -17,12 +17,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from blog_api.kit.db import Base, UTCDateTime, utcnow
+from blog_api.kit.markdown import render
 
 # Primary keys are 32-bit integers on every database.
 MAX_ID = 2**31 - 1
@@ -54,6 +56,16 @@ def _published_at_default(context: Any) -> datetime | None:
         return None
     created: datetime | None = params.get("created_at")
     return created or utcnow()
+
+
+def _content_html_default(context: Any) -> str:
+    """For inserts that bypass the service (bulk and Core inserts): the content rendered."""
+    return render(context.get_current_parameters()["content"]).html
+
+
+def _reading_time_default(context: Any) -> int:
+    """For inserts that bypass the service: the rendered content's reading time."""
+    return render(context.get_current_parameters()["content"]).reading_time
 
 
 class TimestampMixin:
@@ -116,9 +128,33 @@ class Post(TimestampMixin, Base):
         TITLE_KEY_TYPE, nullable=False, default=_title_key_default
     )
     slug: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    # Markdown, as the author wrote it.
     content: Mapped[str] = mapped_column(Text, nullable=False)
-    # The start of the content, kept beside it so that list pages never read whole articles.
+    # The content rendered and sanitised when it was written (kit/markdown.py), and what lists
+    # show of its plain text: kept beside it so that reads never render and list pages never
+    # read whole articles. The defaults serve inserts that bypass the service (bulk and Core).
+    content_html: Mapped[str] = mapped_column(
+        Text, nullable=False, default=_content_html_default, server_default=""
+    )
     excerpt: Mapped[str] = mapped_column(String(200), nullable=False)
+    # Whole minutes, at least 1.
+    reading_time: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=_reading_time_default, server_default=text("1")
+    )
+    # Presentation: an image shown with the post (an http(s) URL), its alt text and caption.
+    feature_image: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    feature_image_alt: Mapped[str | None] = mapped_column(String(191), nullable=True)
+    feature_image_caption: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # SEO and social cards (shown on the whole post only).
+    meta_title: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    meta_description: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    canonical_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    og_title: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    og_description: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    og_image: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    featured: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     published: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     # The author's optional summary.
     description: Mapped[str | None] = mapped_column(String(300), nullable=True)
@@ -140,6 +176,14 @@ class Post(TimestampMixin, Base):
         Index("ix_posts_published_title_key_id", "published", "title_key", "id"),
         Index("ix_posts_author_id_created_at_id", "author_id", "created_at", "id"),
         Index("ix_posts_author_id_published_at_id", "author_id", "published_at", "id"),
+        # The featured posts (?featured=true), newest publication first.
+        Index(
+            "ix_posts_featured_published_published_at_id",
+            "featured",
+            "published",
+            "published_at",
+            "id",
+        ),
         {"sqlite_autoincrement": True},
     )
 

@@ -16,6 +16,26 @@ PROFILE_FIELDS = PUBLIC_USER_FIELDS | {
     "following",
 }
 COMMENT_FIELDS = {"id", "post_id", "body", "author", "created_at", "updated_at"}
+# What a post shows beyond its own columns, in lists and alone (the rendered content's excerpt
+# and reading time, the presentation fields), and what only a whole post shows.
+PRESENTED_POST_FIELDS = {
+    "excerpt",
+    "reading_time",
+    "feature_image",
+    "feature_image_alt",
+    "feature_image_caption",
+    "featured",
+}
+WHOLE_POST_ONLY_FIELDS = {
+    "content",
+    "content_html",
+    "meta_title",
+    "meta_description",
+    "canonical_url",
+    "og_title",
+    "og_description",
+    "og_image",
+}
 
 
 async def get_post(

@@ -106,7 +106,7 @@ async def test_a_second_identical_list_request_builds_no_statement(
     for i in range(3):
         await make_user(f"listed{i}")
     posts = [
-        await make_post(writer["headers"], title=f"Post {i}", tags=["kit", f"t{i}"])
+        await make_post(writer["headers"], title=f"Post {i}", tags=["kit", f"t{i}"], featured=True)
         for i in range(5)
     ]
     for post in posts[:4]:
@@ -119,6 +119,7 @@ async def test_a_second_identical_list_request_builds_no_statement(
         ("/api/v1/posts", {"tag": "kit"}),
         ("/api/v1/posts", {"author": "builder"}),
         ("/api/v1/posts", {"q": "post", "favorited_by": "reader"}),
+        ("/api/v1/posts", {"featured": "true"}),
         (f"/api/v1/posts/{posts[0]['id']}/comments", {}),
         ("/api/v1/users", {}),
         ("/api/v1/tags", {}),

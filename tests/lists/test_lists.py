@@ -550,7 +550,9 @@ async def lists_sharing_an_order(
     for who, tags in ((ann, ["a", "shared"]), (bob, ["b", "shared"]), (cat, ["a", "b"])):
         for i in range(2):
             title = f"{who['username']} word {i}" if i else f"{who['username']} {i}"
-            posts[who["username"], i] = await make_post(who["headers"], title=title, tags=tags)
+            posts[who["username"], i] = await make_post(
+                who["headers"], title=title, tags=tags, featured=i == 1
+            )
         await make_post(who["headers"], title="draft", published=False)
     for post in (posts["ann", 0], posts["cat", 1]):
         await favorite(client, post["id"], bob["headers"])
@@ -568,6 +570,8 @@ async def lists_sharing_an_order(
         ("/api/v1/posts", {"author": "bob"}, none),
         ("/api/v1/posts", {"favorited_by": "bob"}, none),
         ("/api/v1/posts", {"q": "word"}, none),
+        ("/api/v1/posts", {"featured": "true"}, none),
+        ("/api/v1/posts", {"featured": "false"}, none),
         ("/api/v1/feed", {}, ann["headers"]),
         ("/api/v1/feed", {}, bob["headers"]),
         ("/api/v1/posts", {"sort": "-created_at"}, none),

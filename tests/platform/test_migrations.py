@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import make_url, text
@@ -178,5 +179,91 @@ async def test_refresh_token_families_become_sessions(scratch_url: str) -> None:
             family = await conn.scalar(text("SELECT family FROM refresh_tokens"))
             assert family == "f2"
             assert (await conn.scalar(text("SELECT count(*) FROM users"))) == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_existing_posts_get_their_rendered_content(scratch_url: str) -> None:
+    """0007_post_content renders every post there is (in batches, more than one here), and
+    going down cuts the excerpts from the raw Markdown again, as the code before it did."""
+    assert run_alembic(scratch_url, "upgrade", "0006_sessions").returncode == 0
+    engine = create_async_engine(scratch_url)
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    markdown = (
+        "# Hello\n\nSome **bold** text, a [link](https://example.com) and "
+        "<script>alert(1)</script>.\n\n![a](https://example.com/a.png)"
+    )
+    long = "word " * 300
+    posts: list[dict[str, Any]] = [
+        {"id": i, "content": markdown if i % 2 else long, "published": i % 3 == 0}
+        for i in range(1, 1102)
+    ]
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO users (id, email, username, hashed_password, is_active, "
+                    "is_superuser, created_at, updated_at) VALUES "
+                    "(1, 'a@x.io', 'ann', 'h', true, false, :m, :m)"
+                ),
+                {"m": moment},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO posts (id, author_id, title, title_key, slug, content, excerpt, "
+                    "published, created_at, updated_at) VALUES (:id, 1, 't', 't', :slug, "
+                    ":content, :excerpt, :published, :m, :m)"
+                ),
+                [
+                    {
+                        **post,
+                        "slug": f"s{post['id']}",
+                        "excerpt": post["content"][:200],
+                        "m": moment,
+                    }
+                    for post in posts
+                ],
+            )
+        result = run_alembic(scratch_url, "upgrade", "head")
+        assert result.returncode == 0, result.stderr
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT id, content_html, excerpt, reading_time, featured, "
+                        "feature_image, meta_title, og_image FROM posts ORDER BY id"
+                    )
+                )
+            ).all()
+            assert len(rows) == len(posts)
+            first, second, last = rows[0], rows[1], rows[-1]
+            assert first.content_html == (
+                "<h1>Hello</h1>\n<p>Some <strong>bold</strong> text, a "
+                '<a href="https://example.com" rel="nofollow noopener">link</a> and .</p>\n'
+                '<p><img src="https://example.com/a.png" alt="a"></p>\n'
+            )
+            assert first.excerpt == "Hello Some bold text, a link and ."
+            assert first.reading_time == 1
+            assert second.excerpt == ("word " * 40).rstrip() + "\u2026"
+            assert second.reading_time == 2
+            assert last.content_html == first.content_html  # past the first batches too
+            assert all(row.content_html for row in rows)
+            assert {
+                (row.featured, row.feature_image, row.meta_title, row.og_image) for row in rows
+            } == {(False, None, None, None)}
+            published = await conn.scalar(
+                text("SELECT sum(delta) FROM counter_deltas WHERE name = 'published_posts'")
+            )
+            assert published == len([p for p in posts if p["published"]])
+        result = run_alembic(scratch_url, "downgrade", "0006_sessions")
+        assert result.returncode == 0, result.stderr
+        async with engine.connect() as conn:
+            excerpts = (await conn.execute(text("SELECT excerpt FROM posts ORDER BY id"))).all()
+            assert excerpts[0][0] == markdown  # short enough to be whole, syntax and all
+            assert excerpts[1][0] == ("word " * 40).rstrip() + "\u2026"
+            columns = (await conn.execute(text("SELECT * FROM posts LIMIT 1"))).keys()
+            assert "content_html" not in columns
+            assert "featured" not in columns
+        assert run_alembic(scratch_url, "upgrade", "head").returncode == 0
     finally:
         await engine.dispose()

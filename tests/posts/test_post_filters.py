@@ -99,3 +99,18 @@ def test_the_scope_holds_every_filter_in_field_order() -> None:
         "bob",
         None,
     ]
+
+
+def test_a_filter_added_later_joins_the_scope_only_when_set() -> None:
+    """`featured` came after cursors were handed out: the lists that do not use it keep their
+    scopes (and cursors, see CURSORS above); those that do are told apart by its value."""
+    unset = [True, None, None, None, None, None, None]
+    assert PostFilter(featured=True).scope() == [*unset, ["featured", True]]
+    assert PostFilter(featured=False).scope() == [*unset, ["featured", False]]
+    assert PostFilter(featured=True).shape() == ("published_only", "featured")
+    assert PostFilter(featured=False).params("sqlite") == {"f_featured": False}
+    sort = PostSort.PUBLISHED_DESC
+    cursor = POSTS.encode(sort, [MOMENT, 42], PostFilter(featured=True).scope())
+    for other in (PostFilter(), PostFilter(featured=False), PostFilter(tag="python")):
+        with pytest.raises(InvalidInputError):
+            POSTS.decode(sort, cursor, other.scope())

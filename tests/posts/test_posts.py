@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
+from tests.helpers.api import PRESENTED_POST_FIELDS, WHOLE_POST_ONLY_FIELDS
 from tests.helpers.factories import PostFactory, UserFactory
 
 POST_FIELDS = {
     "id",
     "title",
     "slug",
-    "content",
     "description",
     "published",
     "published_at",
@@ -26,8 +26,10 @@ POST_FIELDS = {
     "tags",
     "created_at",
     "updated_at",
+    *PRESENTED_POST_FIELDS,
+    *WHOLE_POST_ONLY_FIELDS,
 }
-SUMMARY_FIELDS = (POST_FIELDS - {"content"}) | {"excerpt"}
+SUMMARY_FIELDS = POST_FIELDS - WHOLE_POST_ONLY_FIELDS
 
 
 async def test_create_post_returns_the_post_and_location(

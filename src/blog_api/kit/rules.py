@@ -213,6 +213,22 @@ def check_image_url(value: str) -> str:
     return value
 
 
+# --- Links a post shows (its feature image, its canonical URL, its social card's image): the
+# avatars' rule (IMAGE_URL_PATTERN), each with a length of its own that the schema states.
+
+HTTP_URL_PATTERN = IMAGE_URL_PATTERN
+
+
+def check_http_url(value: str) -> str:
+    """An http or https URL with a host (HTTP_URL_PATTERN), stored exactly as sent."""
+    storable(value)
+    if _IMAGE_URL.fullmatch(value) is None:
+        raise ValueError(
+            "must be an http or https URL with a host, without spaces or control characters"
+        )
+    return value
+
+
 # --- Comments: 1-COMMENT_MAX_LENGTH characters (line breaks welcome), something visible
 
 COMMENT_MAX_LENGTH = 5000

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     BindParameter,
+    Boolean,
     ColumnElement,
     Integer,
     Select,
@@ -58,6 +59,27 @@ _POST_COLUMNS = (
     Post.created_at,
     Post.updated_at,
 )
+# What follows them: in a list (PostSummaryView), and in a whole post (PostView), which adds
+# its Markdown, its HTML and its SEO fields.
+_SUMMARY_COLUMNS = (
+    Post.excerpt,
+    Post.reading_time,
+    Post.feature_image,
+    Post.feature_image_alt,
+    Post.feature_image_caption,
+    Post.featured,
+)
+_WHOLE_COLUMNS = (
+    *_SUMMARY_COLUMNS,
+    Post.content,
+    Post.content_html,
+    Post.meta_title,
+    Post.meta_description,
+    Post.canonical_url,
+    Post.og_title,
+    Post.og_description,
+    Post.og_image,
+)
 
 
 PostShape = tuple[str, ...]
@@ -85,6 +107,7 @@ class PostFilter:
     q: str | None = None
     favorited_by: str | None = None  # a username
     followed_by: int | None = None  # a user id: posts by the authors that user follows (feed)
+    featured: bool | None = None  # featured posts only (True), or those not featured (False)
 
     def shape(self) -> PostShape:
         """Which filters are set: what the statement is made of (the values are parameters)."""
@@ -96,7 +119,14 @@ class PostFilter:
         cursors need none."""
         if self == _EVERY_PUBLISHED_POST:
             return None
-        return [f.compared(getattr(self, name)) for name, f in _FIELDS]
+        scope: list[Any] = []
+        for name, f in _FIELDS:
+            value = getattr(self, name)
+            if not f.added:
+                scope.append(f.compared(value))
+            elif f.is_set(value):
+                scope.append([name, f.compared(value)])
+        return scope
 
     def params(self, dialect: str) -> dict[str, Any]:
         """The set filters' values, bound to the parameters their conditions name."""
@@ -122,6 +152,9 @@ class _Filter:
     lowered: bool = False
     # What the parameter holds, made from the compared value for the dialect (else that value).
     to_param: Callable[[str, str], str] | None = None
+    # Declared after cursors were handed out: in the scope by name, and only when set, so that
+    # the cursors of lists that do not use it stay valid.
+    added: bool = False
 
     def is_set(self, value: Any) -> bool:
         return value is not None and (bool(value) or not self.when_true)
@@ -174,6 +207,11 @@ _FILTERS: dict[str, _Filter] = {
     "q": _Filter(_searched, "f_q", when_true=True, to_param=_search_pattern),
     "favorited_by": _Filter(_favorited_by, "f_favorited_by", lowered=True),
     "followed_by": _Filter(_by_followed, "f_followed_by"),
+    "featured": _Filter(
+        lambda param, _dialect: Post.featured == bindparam(param, type_=Boolean),
+        "f_featured",
+        added=True,
+    ),
 }
 if list(_FILTERS) != [f.name for f in fields(PostFilter)]:
     raise TypeError("_FILTERS holds one entry per field of PostFilter, in the fields' order")
@@ -247,7 +285,7 @@ def _read_select(dialect: str, viewer: bool, content: bool) -> AnySelect:
     return (
         select(
             *_POST_COLUMNS,
-            Post.content if content else Post.excerpt,
+            *(_WHOLE_COLUMNS if content else _SUMMARY_COLUMNS),
             *(column.label(f"author_{column.key}") for column in PUBLIC_COLUMNS),
             _tag_names(dialect).label("tags"),
             counter_value(Counter.POST_FAVORITES, Post.id).label("favorites_count"),
@@ -289,47 +327,62 @@ def _kept_total(shape: PostShape) -> ColumnElement[int] | None:
 
 
 PostT = TypeVar("PostT", PostView, PostSummaryView)
-# Where `_read_select`'s columns (the same for every database and viewer) go in a view: the
-# post's own, as _PostFields begins; its text (content or excerpt), which the views end with;
-# its author's, as UserView; its tags; its counts and the viewer's flags, as _PostFields ends.
-# A list's rows carry their sort keys and total after them.
-_OWN, _TEXT, _AUTHOR, _TAGS, _COUNTS_AND_FLAGS = slice(0, 8), 8, slice(9, 14), 14, slice(15, 19)
+# Where `_read_select`'s columns go in a view: the post's own, as _PostFields begins; its text
+# and presentation (_SUMMARY_COLUMNS or _WHOLE_COLUMNS), which the views end with; its author's,
+# as UserView; its tags; its counts and the viewer's flags, as _PostFields ends. A list's rows
+# carry their sort keys and total after them.
+_OWN, _TEXT = slice(0, 8), 8
+_AUTHOR_WIDTH, _COUNTS_AND_FLAGS_WIDTH = 5, 4
 
 
 def _check_layout() -> None:
-    """Fail at import when `_read_select` and the views stop matching the slices above."""
-    keys = [column.key for column in _read_select("sqlite", False, False).selected_columns]
-    post = [field.name for field in fields(PostSummaryView)]
-    author = [f"author_{field.name}" for field in fields(UserView)]
-    expected = [*post[:8], "excerpt", *author, "tags", *post[10:14]]
-    if keys != expected or post[8:10] != ["author", "tags"] or post[14:] != ["excerpt"]:
-        raise TypeError(f"posts' read columns {keys} do not match their views' fields")
+    """Fail at import when `_read_select` and the views stop matching the layout above."""
+    for view, content, text in (
+        (PostSummaryView, False, _SUMMARY_COLUMNS),
+        (PostView, True, _WHOLE_COLUMNS),
+    ):
+        keys = [column.key for column in _read_select("sqlite", False, content).selected_columns]
+        post = [field.name for field in fields(view)]
+        author = [f"author_{field.name}" for field in fields(UserView)]
+        own, tail = post[:14], post[14:]
+        expected = [*own[:8], *tail, *author, "tags", *own[10:14]]
+        if (
+            keys != expected
+            or own[8:10] != ["author", "tags"]
+            or tail != [column.key for column in text]
+            or len(author) != _AUTHOR_WIDTH
+        ):
+            raise TypeError(f"posts' read columns {keys} do not match {view.__name__}'s fields")
 
 
 _check_layout()
 
 
-def _reader(view: type[PostT]) -> Callable[[Sequence[Any]], PostT]:
+def _reader(view: type[PostT], text_width: int) -> Callable[[Sequence[Any]], PostT]:
     """How to read a `view` from a row of `_read_select` (its author nested, its tags split
     and sorted), by position: unpacking a row costs less than reading it by name."""
 
     build: Callable[..., PostT] = view  # by position: what _check_layout checked
+    text = slice(_TEXT, _TEXT + text_width)
+    author = slice(text.stop, text.stop + _AUTHOR_WIDTH)
+    tags_at = author.stop
+    counts_and_flags = slice(tags_at + 1, tags_at + 1 + _COUNTS_AND_FLAGS_WIDTH)
 
     def read(row: Sequence[Any]) -> PostT:
-        tags = row[_TAGS]
+        tags = row[tags_at]
         return build(
             *row[_OWN],
-            UserView(*row[_AUTHOR]),
+            UserView(*row[author]),
             tuple(sorted(tags.split(","))) if tags else (),
-            *row[_COUNTS_AND_FLAGS],
-            row[_TEXT],
+            *row[counts_and_flags],
+            *row[text],
         )
 
     return read
 
 
-_read_post = _reader(PostView)
-_read_summary = _reader(PostSummaryView)
+_read_post = _reader(PostView, len(_WHOLE_COLUMNS))
+_read_summary = _reader(PostSummaryView, len(_SUMMARY_COLUMNS))
 
 
 class PostRepository(BaseRepository[Post]):

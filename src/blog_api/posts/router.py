@@ -40,10 +40,21 @@ async def list_posts(
         str | None,
         Query(max_length=200, description="Case-insensitive text in the title or content"),
     ] = None,
+    featured: Annotated[
+        bool | None,
+        Query(description="true: featured posts only; false: posts not featured; omitted: all"),
+    ] = None,
     sort: SortQuery = PostSort.PUBLISHED_DESC,
 ) -> Page[PostSummary]:
     result = await posts.list_published(
-        viewer, window, author=author, tag=tag, favorited_by=favorited_by, q=q, sort=sort
+        viewer,
+        window,
+        author=author,
+        tag=tag,
+        favorited_by=favorited_by,
+        q=q,
+        featured=featured,
+        sort=sort,
     )
     return Page[PostSummary].of(result)
 

@@ -17,9 +17,11 @@ from pydantic import (
 
 from blog_api.kit.rules import (
     EXCERPT_LENGTH,
+    HTTP_URL_PATTERN,
     MAX_TAGS,
     TAG_INPUT_PATTERN,
     TITLE_PATTERN,
+    check_http_url,
     check_title,
     normalize_tag,
 )
@@ -57,8 +59,67 @@ Title = Annotated[
     ),
     AfterValidator(check_title),
 ]
-Content = Annotated[Text, Field(min_length=1, max_length=100_000)]
+Content = Annotated[
+    Text,
+    Field(
+        min_length=1,
+        max_length=100_000,
+        description="Markdown: CommonMark, plus GitHub's tables, strikethrough and autolinks "
+        "(1-100,000 characters)",
+    ),
+]
 Description = Annotated[Text, Field(max_length=300, description="The author's short summary")]
+
+
+def _url(max_length: int, what: str) -> Any:
+    """The Field of an http(s) URL of at most `max_length` characters."""
+    return Field(
+        max_length=max_length,
+        description=f"{what}: an absolute http or https URL with a host (no spaces or control "
+        f"characters), at most {max_length:,} characters; stored as sent",
+        examples=["https://example.com/images/cover.jpg"],
+        json_schema_extra={"pattern": HTTP_URL_PATTERN},
+    )
+
+
+def _text(max_length: int, what: str) -> Any:
+    return Field(max_length=max_length, description=f"{what}, at most {max_length} characters")
+
+
+_CHECKED_URL = AfterValidator(check_http_url)
+# Presentation and SEO (limits as Ghost's posts and posts_meta).
+FeatureImage = Annotated[str, _url(2000, "The post's feature image"), _CHECKED_URL]
+FeatureImageAlt = Annotated[Text, _text(191, "The feature image's alternative text")]
+FeatureImageCaption = Annotated[Text, _text(500, "The feature image's caption")]
+MetaTitle = Annotated[Text, _text(300, "The title search engines show")]
+MetaDescription = Annotated[Text, _text(500, "The description search engines show")]
+CanonicalUrl = Annotated[
+    str, _url(2000, "The post's canonical URL (where it was first published)"), _CHECKED_URL
+]
+OgTitle = Annotated[Text, _text(300, "The title of the post's Open Graph card")]
+OgDescription = Annotated[Text, _text(500, "The description of the post's Open Graph card")]
+OgImage = Annotated[str, _url(2000, "The image of the post's Open Graph card"), _CHECKED_URL]
+Featured = Annotated[StrictBool, Field(description="Whether the post is featured")]
+
+
+class _PresentationInput(BaseModel):
+    """The optional fields a post is presented with; null (or omitted) is none."""
+
+    feature_image: FeatureImage | None = None
+    feature_image_alt: FeatureImageAlt | None = None
+    feature_image_caption: FeatureImageCaption | None = None
+    meta_title: MetaTitle | None = None
+    meta_description: MetaDescription | None = None
+    canonical_url: CanonicalUrl | None = None
+    og_title: OgTitle | None = None
+    og_description: OgDescription | None = None
+    og_image: OgImage | None = None
+
+
+# What a post is presented with, stored as sent.
+PRESENTATION_FIELDS = frozenset({*_PresentationInput.model_fields, "featured"})
+# The fields that null clears on PATCH (the others refuse null).
+NULLABLE_UPDATES = frozenset({"description", *_PresentationInput.model_fields})
 
 
 def _strip(value: Any) -> Any:
@@ -68,21 +129,23 @@ def _strip(value: Any) -> Any:
 StrippedTitle = Annotated[Title, BeforeValidator(_strip)]
 
 
-class PostCreate(BaseModel):
+class PostCreate(_PresentationInput):
     title: StrippedTitle
     content: Content
     description: Description | None = None
     published: StrictBool = False
     tags: TagList = []
+    featured: Featured = False
 
 
-class PostUpdate(BaseModel):
-    """Only the fields sent are changed; `tags`, when sent, replaces the whole set."""
+class PostUpdate(_PresentationInput):
+    """Only the fields sent are changed; `tags`, when sent, replaces the whole set; null
+    removes the description and the presentation and SEO fields."""
 
-    # Omitted means unchanged, but null is refused (only `description` may be null): the
+    # Omitted means unchanged, but null is refused (except where NULLABLE_UPDATES says): the
     # schema says so.
     model_config = ConfigDict(
-        json_schema_extra=not_nullable("title", "content", "published", "tags")
+        json_schema_extra=not_nullable("title", "content", "published", "tags", "featured")
     )
 
     title: StrippedTitle | None = None
@@ -90,13 +153,14 @@ class PostUpdate(BaseModel):
     description: Description | None = Field(None, description="null removes it")
     published: StrictBool | None = None
     tags: TagList | None = None
+    featured: Featured | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _no_nulls(cls, data: Any) -> Any:
         if isinstance(data, dict):
             for name, value in data.items():
-                if name in cls.model_fields and name != "description" and value is None:
+                if name in cls.model_fields and name not in NULLABLE_UPDATES and value is None:
                     raise ValueError(f"{name} cannot be null")
         return data
 
@@ -119,16 +183,37 @@ class _PostBase(BaseModel):
     favorited: bool = Field(description="Whether the caller favorited it (false when anonymous)")
     created_at: datetime
     updated_at: datetime
+    excerpt: str = Field(
+        description=f"The start of the content's plain text (rendered, without Markdown "
+        f"syntax), at most {EXCERPT_LENGTH} characters, cut at a word boundary with an "
+        "ellipsis when cut"
+    )
+    reading_time: int = Field(
+        ge=1,
+        description="Minutes to read it, at least 1: ceil(words / 275 + 0.2 * images) over "
+        "the rendered content",
+    )
+    feature_image: str | None = Field(description="An http(s) URL, or null")
+    feature_image_alt: str | None
+    feature_image_caption: str | None
+    featured: bool
 
 
 class Post(_PostBase):
-    content: str
+    content: str = Field(description="Markdown, as written")
+    content_html: str = Field(
+        description="The content rendered once when written, then sanitised: no script, "
+        "style, iframe, event-handler attributes, or javascript:/data: URLs; links carry "
+        'rel="nofollow noopener"'
+    )
+    meta_title: str | None
+    meta_description: str | None
+    canonical_url: str | None
+    og_title: str | None
+    og_description: str | None
+    og_image: str | None
 
 
 class PostSummary(_PostBase):
-    """A list item: a post without its content, with the start of the content."""
-
-    excerpt: str = Field(
-        description=f"The start of the content, at most {EXCERPT_LENGTH} characters, cut at a "
-        "word boundary with an ellipsis when cut"
-    )
+    """A list item: a post without its content (nor its HTML and SEO fields), with the start
+    of the content."""

@@ -14,11 +14,12 @@ from blog_api.kit.errors import (
     ServiceBusyError,
 )
 from blog_api.kit.listing import Page, Window, empty_page
+from blog_api.kit.markdown import render_off_loop
 from blog_api.kit.repository import MissingReference, UniqueViolation
-from blog_api.kit.rules import excerpt, is_tag_name, is_username
+from blog_api.kit.rules import is_tag_name, is_username
 from blog_api.models import Post, User
 from blog_api.posts.repository import POSTS, PostFilter, PostRepository
-from blog_api.posts.schemas import PostCreate, PostUpdate
+from blog_api.posts.schemas import PRESENTATION_FIELDS, PostCreate, PostUpdate
 from blog_api.posts.slugs import first_choice, is_slug, slugify, with_random_suffix
 from blog_api.posts.sorting import PostSort
 from blog_api.posts.views import PostAccess, PostSummaryView, PostView
@@ -35,12 +36,17 @@ class PostService:
         self.tags = tags
 
     async def create(self, author: User, data: PostCreate) -> PostView:
+        # Before any statement: no lock is held while it renders.
+        rendered = await render_off_loop(data.content)
         now = utcnow()
         post = Post(
             author=await self.posts.attach_author(author),
             title=data.title,
             content=data.content,
-            excerpt=excerpt(data.content),
+            content_html=rendered.html,
+            excerpt=rendered.excerpt,
+            reading_time=rendered.reading_time,
+            **data.model_dump(include=set(PRESENTATION_FIELDS)),
             description=data.description,
             published=data.published,
             published_at=now if data.published else None,
@@ -77,11 +83,18 @@ class PostService:
         return self._visible(viewer, post, repr(slug[:100]))
 
     async def update(self, actor: User, post_id: int, data: PostUpdate) -> PostView:
+        # Rendered once, when written (reads serve what is stored), and before the post is
+        # locked: no row lock, and on SQLite no write lock, is held while it renders.
+        rendered = None if data.content is None else await render_off_loop(data.content)
         post = await self._editable(actor, post_id)
         sent = data.model_dump(exclude_unset=True)
         changes: dict[str, Any] = {k: v for k, v in sent.items() if k != "tags"}
-        if "content" in changes:
-            changes["excerpt"] = excerpt(changes["content"])
+        if rendered is not None and changes["content"] != post.content:
+            changes.update(
+                content_html=rendered.html,
+                excerpt=rendered.excerpt,
+                reading_time=rendered.reading_time,
+            )
         if "tags" in sent:
             changes["tags"] = await self.tags.get_or_create(sent["tags"])
         if changes.get("published") and post.published_at is None:
@@ -112,13 +125,18 @@ class PostService:
         tag: str | None = None,
         q: str | None = None,
         favorited_by: str | None = None,
+        featured: bool | None = None,
         sort: PostSort = PostSort.PUBLISHED_DESC,
     ) -> Page[PostSummaryView]:
         """Published posts, filtered (AND) and sorted, as `viewer` sees them."""
         if tag is not None:
             tag = tag.strip().lower()
         filters = PostFilter(
-            author_username=author, tag=tag, q=q or None, favorited_by=favorited_by
+            author_username=author,
+            tag=tag,
+            q=q or None,
+            favorited_by=favorited_by,
+            featured=featured,
         )
         if (
             (tag is not None and not is_tag_name(tag))

@@ -38,14 +38,32 @@ class _PostFields:
 
 
 @dataclass(frozen=True, slots=True)
-class PostSummaryView(_PostFields):
-    """A post in a list (PostSummary): the start of its content, not all of it."""
+class _Presented(_PostFields):
+    """What a post shows in a list and alone beyond its columns: what its rendered content
+    gives (the excerpt of its plain text, its reading time) and its presentation fields."""
 
     excerpt: str
+    reading_time: int
+    feature_image: str | None
+    feature_image_alt: str | None
+    feature_image_caption: str | None
+    featured: bool
 
 
 @dataclass(frozen=True, slots=True)
-class PostView(_PostFields):
-    """A whole post (Post)."""
+class PostSummaryView(_Presented):
+    """A post in a list (PostSummary): the start of its content, not all of it."""
+
+
+@dataclass(frozen=True, slots=True)
+class PostView(_Presented):
+    """A whole post (Post): its Markdown, its sanitised HTML, its SEO fields."""
 
     content: str
+    content_html: str
+    meta_title: str | None
+    meta_description: str | None
+    canonical_url: str | None
+    og_title: str | None
+    og_description: str | None
+    og_image: str | None
