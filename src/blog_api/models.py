@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from blog_api.kit.background import BackgroundJob as BackgroundJob  # gathered for Alembic
 from blog_api.kit.db import Base, UTCDateTime, utcnow
 
 # Primary keys are 32-bit integers on every database.
@@ -54,6 +55,22 @@ def _published_at_default(context: Any) -> datetime | None:
         return None
     created: datetime | None = params.get("created_at")
     return created or utcnow()
+
+
+class PostStatus(StrEnum):
+    """Where a post stands. `published` (the column) is true exactly for PUBLISHED: the counter
+    triggers count that column, so a post that goes live passes through them once."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"  # goes live at its published_at (see posts' publish_due)
+    PUBLISHED = "published"
+
+
+def _status_default(context: Any) -> str:
+    """For inserts that bypass the service (bulk and Core inserts): the status that matches
+    `published`."""
+    published = context.get_current_parameters().get("published")
+    return PostStatus.PUBLISHED.value if published else PostStatus.DRAFT.value
 
 
 class TimestampMixin:
@@ -120,9 +137,14 @@ class Post(TimestampMixin, Base):
     # The start of the content, kept beside it so that list pages never read whole articles.
     excerpt: Mapped[str] = mapped_column(String(200), nullable=False)
     published: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # A PostStatus; set with `published` (true exactly when this is "published").
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, default=_status_default, server_default=text("'draft'")
+    )
     # The author's optional summary.
     description: Mapped[str | None] = mapped_column(String(300), nullable=True)
-    # When the post was first published; kept when it is unpublished and published again.
+    # When the post was first published (or is to be, while scheduled; backdated by imports);
+    # kept when it is unpublished and published again.
     published_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, nullable=True, default=_published_at_default
     )
@@ -140,6 +162,13 @@ class Post(TimestampMixin, Base):
         Index("ix_posts_published_title_key_id", "published", "title_key", "id"),
         Index("ix_posts_author_id_created_at_id", "author_id", "created_at", "id"),
         Index("ix_posts_author_id_published_at_id", "author_id", "published_at", "id"),
+        # What the publishing job looks for: the scheduled posts, by their instant.
+        Index(
+            "ix_posts_scheduled_published_at",
+            "published_at",
+            postgresql_where=text("status = 'scheduled'"),
+            sqlite_where=text("status = 'scheduled'"),
+        ),
         {"sqlite_autoincrement": True},
     )
 

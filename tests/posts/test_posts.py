@@ -18,6 +18,7 @@ POST_FIELDS = {
     "content",
     "description",
     "published",
+    "status",
     "published_at",
     "author",
     "favorites_count",

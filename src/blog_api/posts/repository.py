@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
 
@@ -20,6 +21,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    update,
 )
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from sqlalchemy.sql.functions import Function
@@ -28,7 +30,7 @@ from blog_api.counters.repository import counter_value
 from blog_api.kit.db import UNICODE_LOWER
 from blog_api.kit.listing import INT, TEXT, TIME, AnySelect, Listing, Page, Window, asc, desc
 from blog_api.kit.repository import BaseRepository
-from blog_api.models import Counter, Favorite, Follow, Post, Tag, User, post_tags
+from blog_api.models import Counter, Favorite, Follow, Post, PostStatus, Tag, User, post_tags
 from blog_api.posts.sorting import PostSort
 from blog_api.posts.views import PostAccess, PostSummaryView, PostView
 from blog_api.users.views import PUBLIC_COLUMNS, UserView
@@ -54,6 +56,7 @@ _POST_COLUMNS = (
     Post.slug,
     Post.description,
     Post.published,
+    Post.status,
     Post.published_at,
     Post.created_at,
     Post.updated_at,
@@ -293,7 +296,7 @@ PostT = TypeVar("PostT", PostView, PostSummaryView)
 # post's own, as _PostFields begins; its text (content or excerpt), which the views end with;
 # its author's, as UserView; its tags; its counts and the viewer's flags, as _PostFields ends.
 # A list's rows carry their sort keys and total after them.
-_OWN, _TEXT, _AUTHOR, _TAGS, _COUNTS_AND_FLAGS = slice(0, 8), 8, slice(9, 14), 14, slice(15, 19)
+_OWN, _TEXT, _AUTHOR, _TAGS, _COUNTS_AND_FLAGS = slice(0, 9), 9, slice(10, 15), 15, slice(16, 20)
 
 
 def _check_layout() -> None:
@@ -301,8 +304,8 @@ def _check_layout() -> None:
     keys = [column.key for column in _read_select("sqlite", False, False).selected_columns]
     post = [field.name for field in fields(PostSummaryView)]
     author = [f"author_{field.name}" for field in fields(UserView)]
-    expected = [*post[:8], "excerpt", *author, "tags", *post[10:14]]
-    if keys != expected or post[8:10] != ["author", "tags"] or post[14:] != ["excerpt"]:
+    expected = [*post[:9], "excerpt", *author, "tags", *post[11:15]]
+    if keys != expected or post[9:11] != ["author", "tags"] or post[15:] != ["excerpt"]:
         raise TypeError(f"posts' read columns {keys} do not match their views' fields")
 
 
@@ -403,6 +406,20 @@ class PostRepository(BaseRepository[Post]):
     async def attach_author(self, author: User) -> User:
         """The caller's user snapshot, as an object of this session (no query)."""
         return await self.session.merge(author, load=False)
+
+    async def publish_due(self, now: datetime) -> list[int]:
+        """Publish every scheduled post whose instant is `now` or past: one statement, so that
+        runs racing each other publish each post once (PostgreSQL re-checks the WHERE on a row
+        another UPDATE changed; SQLite has one writer), and the counter triggers on
+        `published` count it once. `updated_at` stays the author's last change. The ids."""
+        stmt = (
+            update(Post)
+            .where(Post.status == PostStatus.SCHEDULED.value, Post.published_at <= now)
+            .values(status=PostStatus.PUBLISHED.value, published=True, updated_at=Post.updated_at)
+            .returning(Post.id)
+            .execution_options(synchronize_session=False)
+        )
+        return list((await self.session.scalars(stmt)).all())
 
     async def delete_by_id(self, post_id: int) -> None:
         """Delete a post; the database removes its tag links, comments and favorites (ON
