@@ -96,7 +96,7 @@ def background_jobs(settings: Settings, factory: async_sessionmaker[AsyncSession
             "publish_scheduled_posts",
             settings.publish_scheduled_seconds,
             lambda: publish_due_posts(factory),
-            lease=30,
+            lease=10,  # one UPDATE: a process that died midway delays posts by this at most
             at_start=True,
         ),
     ]

@@ -19,8 +19,9 @@ from blog_api.config import Settings
 from blog_api.kit.background import BackgroundJob
 from blog_api.kit.db import Access, transaction
 from blog_api.main import create_app
-from blog_api.models import Counter, CounterDelta, Post
+from blog_api.models import Counter, CounterDelta, Post, PostStatus
 from blog_api.posts.deps import publish_due_posts
+from blog_api.posts.service import decide_publication
 from tests.helpers.api import API, follow
 from tests.helpers.counts import assert_counts_exact
 from tests.helpers.factories import UserFactory
@@ -415,3 +416,31 @@ async def test_own_posts_with_every_status_cost_what_they_cost(
     page = (await client.get(f"{API}/users/me/posts", headers=h)).json()
     assert sorted({p["status"] for p in page["items"]}) == ["draft", "published", "scheduled"]
     assert len(statements) == 3, statements  # the caller, the page, its total
+
+
+def test_the_decision_says_when_a_write_publishes_or_schedules() -> None:
+    """What a roles policy reads (PostService._publication): true exactly when the write makes
+    the post go live, now or later, or moves its instant."""
+    now = datetime.now(UTC)
+    past, future = now - timedelta(days=1), now + timedelta(days=1)
+    draft, scheduled, published = PostStatus.DRAFT, PostStatus.SCHEDULED, PostStatus.PUBLISHED
+    cases: list[tuple[PostStatus, datetime | None, PostStatus | None, datetime | None, bool]] = [
+        (draft, None, None, None, False),  # an edit of a draft
+        (draft, None, draft, None, False),
+        (draft, None, published, None, True),
+        (draft, past, published, None, True),  # published again
+        (draft, None, scheduled, future, True),
+        (draft, None, published, past, True),  # imported, backdated
+        (published, past, None, None, False),  # an edit of a published post
+        (published, past, published, None, False),
+        (published, past, None, past - timedelta(days=1), True),  # backdated further
+        (published, past, draft, None, False),  # unpublished
+        (published, past, scheduled, future, True),
+        (scheduled, future, None, None, False),
+        (scheduled, future, None, future + timedelta(hours=1), True),  # moved
+        (scheduled, future, published, None, True),
+        (scheduled, future, draft, None, False),
+    ]
+    for status, at, asked, asked_at, expected in cases:
+        decided = decide_publication(status, at, asked, asked_at, now)
+        assert decided.publishes_or_schedules is expected, (status, at, asked, asked_at)

@@ -70,7 +70,7 @@ def decide_publication(
     """
     target = asked or PostStatus(status)
     if target is PostStatus.SCHEDULED:
-        when = asked_at if asked_at is not None else None
+        when = asked_at
         if when is None and status == PostStatus.SCHEDULED:
             when = published_at
         if when is None:
