@@ -62,19 +62,19 @@ async def test_a_job_held_by_a_process_that_died_is_taken_over_when_its_lease_en
     async def run() -> None:
         runs.append(1)
 
-    job = Job("leased", 0.1, run, lease=0.3)
+    job = Job("leased", 0.1, run, lease=1)
     async with transaction(app.state.session_factory, Access.WRITE) as session:
         session.add(
             BackgroundJob(
                 name="leased",
                 due_at=datetime.now(UTC),
-                lease_until=datetime.now(UTC) + timedelta(seconds=0.3),
+                lease_until=datetime.now(UTC) + timedelta(seconds=1),
                 holder="a process that died",
             )
         )
     runner = BackgroundRunner(app.state.session_factory, [job])
     assert await runner.run_due() == []
-    await asyncio.sleep(0.35)
+    await asyncio.sleep(1.05)
     assert await runner.run_due() == ["leased"]
     assert runs == [1]
     async with app.state.session_factory() as session:
