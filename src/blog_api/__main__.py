@@ -1,4 +1,4 @@
-"""Command line: `python -m blog_api serve`, `create-superuser` and `openapi`."""
+"""Command line: `python -m blog_api serve`, `worker`, `create-superuser` and `openapi`."""
 
 from __future__ import annotations
 
@@ -79,6 +79,16 @@ def serve(workers: int) -> int:
     return 0
 
 
+def worker() -> int:
+    """Run the background work (scheduled posts, counter folds) alone, until stopped: for
+    deployments whose web processes leave it out (BACKGROUND_IN_WEB=false). Any number of
+    workers and web processes may run it on one database: each turn runs in one of them."""
+    from blog_api.main import run_background
+
+    asyncio.run(run_background(get_settings()))
+    return 0
+
+
 def print_openapi() -> int:
     """Print the OpenAPI document, as `/openapi.json` serves it, without serving anything."""
     import json
@@ -98,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("serve", help="serve the API on HOST:PORT")
     run.add_argument("--workers", type=int, help="Uvicorn worker processes (default: WORKERS)")
     commands.add_parser(
+        "worker", help="run the background work alone (for BACKGROUND_IN_WEB=false deployments)"
+    )
+    commands.add_parser(
         "create-superuser",
         help="create a superuser from SUPERUSER_EMAIL, SUPERUSER_USERNAME, SUPERUSER_PASSWORD "
         "(asking for what is missing in a terminal)",
@@ -108,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args.workers or get_settings().workers)
     if args.command == "openapi":
         return print_openapi()
+    if args.command == "worker":
+        return worker()
     return create_superuser()
 
 

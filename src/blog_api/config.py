@@ -82,6 +82,14 @@ class Settings(DatabaseSettings):
     # about a third of a request's CPU on the bench (bench/RESULTS.md). Off keeps Python's.
     gc_tuning: bool = True
 
+    # Background work (kit/background.py): publishing scheduled posts and folding counters,
+    # run once across every process that serves one database. False keeps it out of web
+    # processes, for deployments that run `python -m blog_api worker` for it.
+    background_in_web: bool = True
+    # Every this many seconds scheduled posts whose instant has come go live (one process
+    # does it per turn); a post goes live at most this long (plus the turn) after its instant.
+    publish_scheduled_seconds: float = Field(1.0, gt=0, le=4)
+
     # Rate limits on what costs a bcrypt (0 turns one off); see blog_api/kit/ratelimit.py.
     login_failures_per_account: int = Field(10, ge=0, description="per 15 minutes")
     login_attempts_per_address: int = Field(60, ge=0, description="per minute")

@@ -10,10 +10,12 @@ import asyncio
 import contextlib
 import gc
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from blog_api import realworld
 from blog_api.auth import router as auth
@@ -21,11 +23,12 @@ from blog_api.auth.deps import get_auth_service, get_current_user, get_optional_
 from blog_api.auth.security import TokenCodec
 from blog_api.comments import router as comments
 from blog_api.config import Settings, get_settings
-from blog_api.counters.service import fold_counters_forever
+from blog_api.counters.service import fold_counters
 from blog_api.favorites import router as favorites
 from blog_api.feed import router as feed
 from blog_api.follows import router as follows
 from blog_api.health import router as health
+from blog_api.kit.background import BackgroundRunner, Job
 from blog_api.kit.db import create_engine, create_session_factory
 from blog_api.kit.deps import database_answers, get_session, no_store, rate_limited
 from blog_api.kit.docs import serve_docs
@@ -46,6 +49,7 @@ from blog_api.kit.ratelimit import RateLimiter, RateLimitSettings
 from blog_api.kit.routing import include
 from blog_api.kit.server import HEAD_TIMEOUT_STATE
 from blog_api.posts import router as posts
+from blog_api.posts.deps import publish_due_posts
 from blog_api.tags import router as tags
 from blog_api.users import router as users
 from blog_api.users.passwords import PasswordHasher
@@ -84,6 +88,47 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(_GC_YOUNG_THRESHOLD, middle, oldest)
 
 
+def background_jobs(settings: Settings, factory: async_sessionmaker[AsyncSession]) -> list[Job]:
+    """Everything that runs in the background, once whichever process runs it (see
+    kit/background.py). A new kind of background work is a Job here."""
+    jobs = [
+        # At start-up too: posts whose instant passed while nothing ran go live at once.
+        Job(
+            "publish_scheduled_posts",
+            settings.publish_scheduled_seconds,
+            lambda: publish_due_posts(factory),
+            lease=10,  # one UPDATE: a process that died midway delays posts by this at most
+            at_start=True,
+        ),
+    ]
+    if settings.counter_fold_seconds > 0:
+        jobs.append(
+            Job("fold_counters", settings.counter_fold_seconds, lambda: fold_counters(factory))
+        )
+    return jobs
+
+
+async def run_background(settings: Settings) -> None:
+    """`python -m blog_api worker`: the background work alone, until SIGTERM or SIGINT."""
+    logging.basicConfig(level=settings.log_level.upper())
+    engine = create_engine(settings)
+    factory = create_session_factory(engine)
+    runner = BackgroundRunner(factory, background_jobs(settings, factory))
+    task = asyncio.ensure_future(runner.run_forever())
+    loop = asyncio.get_running_loop()
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(stop, task.cancel)
+    logging.getLogger(__name__).info(
+        "Background worker running: %s", ", ".join(job.name for job in runner.jobs)
+    )
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await engine.dispose()
+
+
 def create_app(settings: Settings) -> FastAPI:
     logging.basicConfig(level=settings.log_level.upper())
     engine = create_engine(settings)
@@ -94,17 +139,16 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, float]]:
         if settings.gc_tuning:
             tune_garbage_collector()
-        folding = None
-        if settings.counter_fold_seconds > 0:
-            folding = asyncio.create_task(
-                fold_counters_forever(session_factory, settings.counter_fold_seconds)
-            )
+        background = None
+        if settings.background_in_web:
+            runner = BackgroundRunner(session_factory, background_jobs(settings, session_factory))
+            background = asyncio.create_task(runner.run_forever())
         # The lifespan state reaches every connection's protocol (kit/server.py) as well.
         yield {HEAD_TIMEOUT_STATE: settings.request_head_timeout}
-        if folding is not None:
-            folding.cancel()
+        if background is not None:
+            background.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await folding
+                await background
         await engine.dispose()
 
     app = FastAPI(

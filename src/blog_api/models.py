@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from blog_api.kit.background import BackgroundJob as BackgroundJob  # gathered for Alembic
 from blog_api.kit.db import Base, UTCDateTime, utcnow
 from blog_api.kit.markdown import render
 
@@ -66,6 +67,22 @@ def _content_html_default(context: Any) -> str:
 def _reading_time_default(context: Any) -> int:
     """For inserts that bypass the service: the rendered content's reading time."""
     return render(context.get_current_parameters()["content"]).reading_time
+
+
+class PostStatus(StrEnum):
+    """Where a post stands. `published` (the column) is true exactly for PUBLISHED: the counter
+    triggers count that column, so a post that goes live passes through them once."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"  # goes live at its published_at (see posts' publish_due)
+    PUBLISHED = "published"
+
+
+def _status_default(context: Any) -> str:
+    """For inserts that bypass the service (bulk and Core inserts): the status that matches
+    `published`."""
+    published = context.get_current_parameters().get("published")
+    return PostStatus.PUBLISHED.value if published else PostStatus.DRAFT.value
 
 
 class TimestampMixin:
@@ -156,9 +173,14 @@ class Post(TimestampMixin, Base):
         Boolean, nullable=False, default=False, server_default=false()
     )
     published: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # A PostStatus; set with `published` (true exactly when this is "published").
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, default=_status_default, server_default=text("'draft'")
+    )
     # The author's optional summary.
     description: Mapped[str | None] = mapped_column(String(300), nullable=True)
-    # When the post was first published; kept when it is unpublished and published again.
+    # When the post was first published (or is to be, while scheduled; backdated by imports);
+    # kept when it is unpublished and published again.
     published_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, nullable=True, default=_published_at_default
     )
@@ -183,6 +205,13 @@ class Post(TimestampMixin, Base):
             "published",
             "published_at",
             "id",
+        ),
+        # What the publishing job looks for: the scheduled posts, by their instant.
+        Index(
+            "ix_posts_scheduled_published_at",
+            "published_at",
+            postgresql_where=text("status = 'scheduled'"),
+            sqlite_where=text("status = 'scheduled'"),
         ),
         {"sqlite_autoincrement": True},
     )

@@ -255,6 +255,7 @@ async def test_one_statement_per_page_whatever_per_page_is(
             response = await client.get("/api/v1/posts", params=params)
             assert len(response.json()["items"]) == per_page
             assert all(len(p["tags"]) == 3 for p in response.json()["items"])
+            assert all(p["status"] == "published" for p in response.json()["items"])
             assert len(statements) == 1, statements
     # A logged-in caller costs one statement more: authentication's own lookup of the user.
     for path, cost in (("/api/v1/users", 1), ("/api/v1/tags", 1), ("/api/v1/users/me/posts", 2)):

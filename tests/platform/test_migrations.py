@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import inspect, make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.helpers.databases import drop_postgres_database, recreate_postgres_database
@@ -265,5 +265,50 @@ async def test_existing_posts_get_their_rendered_content(scratch_url: str) -> No
             assert "content_html" not in columns
             assert "featured" not in columns
         assert run_alembic(scratch_url, "upgrade", "head").returncode == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_posts_get_the_status_their_published_flag_says(scratch_url: str) -> None:
+    """0009: existing posts become published or drafts as they were, and come back down."""
+    assert run_alembic(scratch_url, "upgrade", "0006_sessions").returncode == 0
+    engine = create_async_engine(scratch_url)
+    moment = datetime(2026, 11, 1, tzinfo=UTC)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO users (id, email, username, hashed_password, is_active, "
+                    "is_superuser, created_at, updated_at) VALUES "
+                    "(1, 'a@x.io', 'ann', 'h', true, false, :m, :m)"
+                ),
+                {"m": moment},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO posts (id, author_id, title, title_key, slug, content, excerpt, "
+                    "published, published_at, created_at, updated_at) VALUES "
+                    "(1, 1, 'a', 'a', 'a', 'c', 'c', true, :m, :m, :m), "
+                    "(2, 1, 'b', 'b', 'b', 'c', 'c', false, NULL, :m, :m), "
+                    "(3, 1, 'c', 'c', 'c', 'c', 'c', false, :m, :m, :m)"
+                ),
+                {"m": moment},
+            )
+        result = run_alembic(scratch_url, "upgrade", "head")
+        assert result.returncode == 0, result.stderr
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT id, status FROM posts ORDER BY id"))).all()
+            assert [tuple(r) for r in rows] == [(1, "published"), (2, "draft"), (3, "draft")]
+            total = await conn.scalar(
+                text("SELECT sum(delta) FROM counter_deltas WHERE name = 'published_posts'")
+            )
+            assert total == 1  # the migration counts nothing twice
+        result = run_alembic(scratch_url, "downgrade", "0006_sessions")
+        assert result.returncode == 0, result.stderr
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT id, published FROM posts ORDER BY id"))).all()
+            assert [(r[0], bool(r[1])) for r in rows] == [(1, True), (2, False), (3, False)]
+            tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
+            assert "background_jobs" not in tables
     finally:
         await engine.dispose()

@@ -18,6 +18,7 @@ POST_FIELDS = {
     "slug",
     "description",
     "published",
+    "status",
     "published_at",
     "author",
     "favorites_count",

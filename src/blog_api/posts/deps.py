@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 from pydantic import BeforeValidator
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from blog_api.kit.db import Access, transaction
 from blog_api.kit.deps import SessionDep
 from blog_api.kit.rules import check_decimal_id
 from blog_api.models import MAX_ID
@@ -19,6 +20,13 @@ from blog_api.tags.deps import tag_service
 def post_service(session: AsyncSession) -> PostService:
     """The posts' service on `session` (other domains' dependencies build theirs with it)."""
     return PostService(PostRepository(session), tag_service(session))
+
+
+async def publish_due_posts(factory: async_sessionmaker[AsyncSession]) -> list[int]:
+    """The background job that publishes scheduled posts whose instant has come, in a
+    transaction of its own; the ids it published."""
+    async with transaction(factory, Access.WRITE) as session:
+        return await post_service(session).publish_due()
 
 
 async def get_post_service(session: SessionDep) -> PostService:

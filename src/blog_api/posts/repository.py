@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
 
@@ -21,6 +22,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    update,
 )
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from sqlalchemy.sql.functions import Function
@@ -29,9 +31,9 @@ from blog_api.counters.repository import counter_value
 from blog_api.kit.db import UNICODE_LOWER
 from blog_api.kit.listing import INT, TEXT, TIME, AnySelect, Listing, Page, Window, asc, desc
 from blog_api.kit.repository import BaseRepository
-from blog_api.models import Counter, Favorite, Follow, Post, Tag, User, post_tags
+from blog_api.models import Counter, Favorite, Follow, Post, PostStatus, Tag, User, post_tags
 from blog_api.posts.sorting import PostSort
-from blog_api.posts.views import PostAccess, PostSummaryView, PostView
+from blog_api.posts.views import PostAccess, PostSummaryView, PostView, _PostFields
 from blog_api.users.views import PUBLIC_COLUMNS, UserView
 
 # Each order ends with the id, in the same direction, so that rows sharing a timestamp or a
@@ -55,6 +57,7 @@ _POST_COLUMNS = (
     Post.slug,
     Post.description,
     Post.published,
+    Post.status,
     Post.published_at,
     Post.created_at,
     Post.updated_at,
@@ -331,12 +334,14 @@ PostT = TypeVar("PostT", PostView, PostSummaryView)
 # and presentation (_SUMMARY_COLUMNS or _WHOLE_COLUMNS), which the views end with; its author's,
 # as UserView; its tags; its counts and the viewer's flags, as _PostFields ends. A list's rows
 # carry their sort keys and total after them.
-_OWN, _TEXT = slice(0, 8), 8
+_OWN_WIDTH = len(_POST_COLUMNS)
+_OWN, _TEXT = slice(0, _OWN_WIDTH), _OWN_WIDTH
 _AUTHOR_WIDTH, _COUNTS_AND_FLAGS_WIDTH = 5, 4
 
 
 def _check_layout() -> None:
     """Fail at import when `_read_select` and the views stop matching the layout above."""
+    base = len(fields(_PostFields))  # own, author, tags, counts and flags
     for view, content, text in (
         (PostSummaryView, False, _SUMMARY_COLUMNS),
         (PostView, True, _WHOLE_COLUMNS),
@@ -344,13 +349,15 @@ def _check_layout() -> None:
         keys = [column.key for column in _read_select("sqlite", False, content).selected_columns]
         post = [field.name for field in fields(view)]
         author = [f"author_{field.name}" for field in fields(UserView)]
-        own, tail = post[:14], post[14:]
-        expected = [*own[:8], *tail, *author, "tags", *own[10:14]]
+        own, tail = post[:base], post[base:]
+        counts_and_flags = own[_OWN_WIDTH + 2 :]
+        expected = [*own[:_OWN_WIDTH], *tail, *author, "tags", *counts_and_flags]
         if (
             keys != expected
-            or own[8:10] != ["author", "tags"]
+            or own[_OWN_WIDTH : _OWN_WIDTH + 2] != ["author", "tags"]
             or tail != [column.key for column in text]
             or len(author) != _AUTHOR_WIDTH
+            or len(counts_and_flags) != _COUNTS_AND_FLAGS_WIDTH
         ):
             raise TypeError(f"posts' read columns {keys} do not match {view.__name__}'s fields")
 
@@ -456,6 +463,20 @@ class PostRepository(BaseRepository[Post]):
     async def attach_author(self, author: User) -> User:
         """The caller's user snapshot, as an object of this session (no query)."""
         return await self.session.merge(author, load=False)
+
+    async def publish_due(self, now: datetime) -> list[int]:
+        """Publish every scheduled post whose instant is `now` or past: one statement, so that
+        runs racing each other publish each post once (PostgreSQL re-checks the WHERE on a row
+        another UPDATE changed; SQLite has one writer), and the counter triggers on
+        `published` count it once. `updated_at` stays the author's last change. The ids."""
+        stmt = (
+            update(Post)
+            .where(Post.status == PostStatus.SCHEDULED.value, Post.published_at <= now)
+            .values(status=PostStatus.PUBLISHED.value, published=True, updated_at=Post.updated_at)
+            .returning(Post.id)
+            .execution_options(synchronize_session=False)
+        )
+        return list((await self.session.scalars(stmt)).all())
 
     async def delete_by_id(self, post_id: int) -> None:
         """Delete a post; the database removes its tag links, comments and favorites (ON

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from blog_api.kit.db import utcnow
@@ -9,6 +11,7 @@ from blog_api.kit.errors import (
     CALLER_GONE,
     AuthenticationError,
     ConflictError,
+    InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
     ServiceBusyError,
@@ -17,7 +20,7 @@ from blog_api.kit.listing import Page, Window, empty_page
 from blog_api.kit.markdown import render_off_loop
 from blog_api.kit.repository import MissingReference, UniqueViolation
 from blog_api.kit.rules import is_tag_name, is_username
-from blog_api.models import Post, User
+from blog_api.models import Post, PostStatus, User
 from blog_api.posts.repository import POSTS, PostFilter, PostRepository
 from blog_api.posts.schemas import PRESENTATION_FIELDS, PostCreate, PostUpdate
 from blog_api.posts.slugs import first_choice, is_slug, slugify, with_random_suffix
@@ -28,6 +31,85 @@ from blog_api.tags.service import TagService
 from blog_api.users.service import viewer_id
 
 SLUG_ATTEMPTS = 8
+_PUBLISHED_AT = ("body", "published_at")
+_STATUS = ("body", "status")
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """Where a write leaves a post: its status and published_at, and whether the write
+    publishes or schedules it (going live now or later, rescheduled, backdated)."""
+
+    status: PostStatus
+    published_at: datetime | None
+    publishes_or_schedules: bool
+
+    def columns(self) -> dict[str, Any]:
+        # `published` follows the status: the counter triggers count that column.
+        return {
+            "status": self.status.value,
+            "published": self.status is PostStatus.PUBLISHED,
+            "published_at": self.published_at,
+        }
+
+
+def decide_publication(
+    status: PostStatus,
+    published_at: datetime | None,
+    asked: PostStatus | None,
+    asked_at: datetime | None,
+    now: datetime,
+) -> Publication:
+    """The rules of status and published_at: a post now at `status` and `published_at`, asked
+    for `asked` (None: unchanged) and `asked_at` (None: not sent).
+
+    - scheduled: published_at in the future, sent or kept from a post scheduled already;
+    - published: a published_at sent must be past (it backdates the post); else it is kept
+      from an earlier publication, or now;
+    - draft: published_at cannot be sent; a post once published keeps its published_at, a
+      scheduled one (never published) drops its instant.
+    """
+    target = asked or PostStatus(status)
+    if target is PostStatus.SCHEDULED:
+        when = asked_at
+        if when is None and status == PostStatus.SCHEDULED:
+            when = published_at
+        if when is None:
+            raise InvalidInputError(
+                "A scheduled post needs published_at: when it goes live", loc=_PUBLISHED_AT
+            )
+        if asked_at is not None and asked_at <= now:
+            raise InvalidInputError(
+                "published_at must lie in the future to schedule a post (status published "
+                "with a past published_at backdates it)",
+                loc=_PUBLISHED_AT,
+            )
+    elif target is PostStatus.PUBLISHED:
+        if asked_at is not None:
+            if asked_at > now:
+                raise InvalidInputError(
+                    "published_at lies in the future: say status scheduled to publish the "
+                    "post then",
+                    loc=_PUBLISHED_AT,
+                )
+            when = asked_at
+        elif status == PostStatus.SCHEDULED or published_at is None:
+            when = now
+        else:
+            when = published_at  # first published then; kept from then on
+    else:
+        if asked_at is not None:
+            raise InvalidInputError(
+                "published_at is for status scheduled or published, not draft", loc=_STATUS
+            )
+        when = None if status == PostStatus.SCHEDULED else published_at
+    changes_time = when != published_at
+    publishes_or_schedules = target is not PostStatus.DRAFT and (target != status or changes_time)
+    return Publication(target, when, publishes_or_schedules)
+
+
+# What `update` takes from the decision rather than as sent.
+_PUBLICATION = frozenset({"tags", "published", "status", "published_at"})
 
 
 class PostService:
@@ -39,6 +121,9 @@ class PostService:
         # Before any statement: no lock is held while it renders.
         rendered = await render_off_loop(data.content)
         now = utcnow()
+        publication = self._publication(
+            author, None, data.requested_status(), data.published_at, now
+        )
         post = Post(
             author=await self.posts.attach_author(author),
             title=data.title,
@@ -48,8 +133,7 @@ class PostService:
             reading_time=rendered.reading_time,
             **data.model_dump(include=set(PRESENTATION_FIELDS)),
             description=data.description,
-            published=data.published,
-            published_at=now if data.published else None,
+            **publication.columns(),
             created_at=now,
             updated_at=now,
             tags=await self.tags.get_or_create(data.tags),
@@ -88,7 +172,11 @@ class PostService:
         rendered = None if data.content is None else await render_off_loop(data.content)
         post = await self._editable(actor, post_id)
         sent = data.model_dump(exclude_unset=True)
-        changes: dict[str, Any] = {k: v for k, v in sent.items() if k != "tags"}
+        now = utcnow()
+        publication = self._publication(
+            actor, post, data.requested_status(), sent.get("published_at"), now
+        )
+        changes: dict[str, Any] = {k: v for k, v in sent.items() if k not in _PUBLICATION}
         if rendered is not None and changes["content"] != post.content:
             changes.update(
                 content_html=rendered.html,
@@ -97,12 +185,12 @@ class PostService:
             )
         if "tags" in sent:
             changes["tags"] = await self.tags.get_or_create(sent["tags"])
-        if changes.get("published") and post.published_at is None:
-            changes["published_at"] = utcnow()  # first published now; kept from then on
+        if publication.status != post.status or publication.published_at != post.published_at:
+            changes.update(publication.columns())
         # The slug stays as it is when the title changes: links to the post keep working.
         if not changes:
             return await self._read(actor, post_id)
-        changes["updated_at"] = utcnow()  # also when only the tags change
+        changes["updated_at"] = now  # also when only the tags change
         try:
             await self.posts.update(post, changes)
         except UniqueViolation:
@@ -111,6 +199,26 @@ class PostService:
                 f"Post {post_id} was changed by another request at the same time; try again"
             ) from None
         return await self._read(actor, post_id)
+
+    def _publication(
+        self,
+        actor: User,
+        post: Post | None,
+        asked: PostStatus | None,
+        asked_at: datetime | None,
+        now: datetime,
+    ) -> Publication:
+        """The one place that decides what a create (`post` None) or an edit does to the
+        post's status and published_at, `publishes_or_schedules` included: a policy on who
+        may publish or schedule applies here."""
+        if post is None:
+            return decide_publication(PostStatus.DRAFT, None, asked, asked_at, now)
+        return decide_publication(PostStatus(post.status), post.published_at, asked, asked_at, now)
+
+    async def publish_due(self) -> list[int]:
+        """Scheduled posts whose instant has come go live (a background job: see main.py):
+        the ids of those this call published."""
+        return await self.posts.publish_due(utcnow())
 
     async def delete(self, actor: User, post_id: int) -> None:
         await self._editable(actor, post_id)

@@ -26,6 +26,7 @@ class _PostFields:
     slug: str
     description: str | None
     published: bool
+    status: str  # a PostStatus
     published_at: datetime | None
     created_at: datetime
     updated_at: datetime
