@@ -1,4 +1,5 @@
-"""Posts: who may see and change them, slugs, tags."""
+"""Posts: who may see and change them (by the roles' policy, blog_api/users/policy.py), slugs,
+tags."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from blog_api.posts.sorting import PostSort
 from blog_api.posts.views import PostAccess, PostSummaryView, PostView
 from blog_api.posts.visibility import may_see_post
 from blog_api.tags.service import TagService
+from blog_api.users.policy import may_delete_post, may_edit_post, may_publish, may_unpublish
 from blog_api.users.service import viewer_id
 
 SLUG_ATTEMPTS = 8
@@ -35,6 +37,8 @@ class PostService:
         self.tags = tags
 
     async def create(self, author: User, data: PostCreate) -> PostView:
+        if data.published and not may_publish(author, author.id):
+            raise PermissionDeniedError(_refusal(author, author.id, "publish"))
         now = utcnow()
         post = Post(
             author=await self.posts.attach_author(author),
@@ -79,6 +83,12 @@ class PostService:
     async def update(self, actor: User, post_id: int, data: PostUpdate) -> PostView:
         post = await self._editable(actor, post_id)
         sent = data.model_dump(exclude_unset=True)
+        if sent.get("published", post.published) != post.published:
+            publishing = bool(sent["published"])
+            allowed = may_publish if publishing else may_unpublish
+            if not allowed(actor, post.author_id):
+                what = "publish" if publishing else "unpublish"
+                raise PermissionDeniedError(_refusal(actor, post.author_id, what))
         changes: dict[str, Any] = {k: v for k, v in sent.items() if k != "tags"}
         if "content" in changes:
             changes["excerpt"] = excerpt(changes["content"])
@@ -100,7 +110,7 @@ class PostService:
         return await self._read(actor, post_id)
 
     async def delete(self, actor: User, post_id: int) -> None:
-        await self._editable(actor, post_id)
+        await self._editable(actor, post_id, deleting=True)
         await self.posts.delete_by_id(post_id)
 
     async def list_published(
@@ -150,20 +160,34 @@ class PostService:
         return row
 
     def _visible(self, viewer: User | None, post: PostView | None, what: object) -> PostView:
-        """The post, or 404: a draft does not exist for anyone but its author and superusers."""
+        """The post, or 404: a draft does not exist for anyone but its author, editors and
+        admins."""
         if post is None or not may_see_post(
             viewer, published=post.published, author_id=post.author.id
         ):
             raise NotFoundError(f"Post {what} not found")
         return post
 
-    async def _editable(self, actor: User, post_id: int) -> Post:
-        """The post, locked: racing edits and deletes queue, and a deleted post is a 404."""
+    async def _editable(self, actor: User, post_id: int, *, deleting: bool = False) -> Post:
+        """The post, locked, if `actor` may change it as it is now (or delete it): racing
+        edits and deletes queue, and a deleted post is a 404."""
         post = await self.posts.get_full(post_id, for_update=True)
         if post is None or not may_see_post(
             actor, published=post.published, author_id=post.author_id
         ):
             raise NotFoundError(f"Post {post_id} not found")
-        if not (actor.is_superuser or actor.id == post.author_id):
-            raise PermissionDeniedError("Only the author or a superuser may change this post")
+        allowed = may_delete_post if deleting else may_edit_post
+        if not allowed(actor, published=post.published, author_id=post.author_id):
+            what = "delete" if deleting else "change"
+            raise PermissionDeniedError(_refusal(actor, post.author_id, what))
         return post
+
+
+def _refusal(actor: User, author_id: int, what: str) -> str:
+    """Why `actor` may not `what` the post: their role (on their own post), or that the post
+    is someone else's."""
+    if actor.id != author_id:
+        return f"Only its author or an editor may {what} this post"
+    if what in {"publish", "unpublish"}:
+        return f"Your role ({actor.role}) may not {what} posts"
+    return f"Your role ({actor.role}) may not {what} a post once it is published"
