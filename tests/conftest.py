@@ -13,17 +13,19 @@ import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from blog_api.config import Settings, normalize_database_url
 from blog_api.kit.db import Access, Base, transaction
 from blog_api.main import create_app
+from blog_api.models import User
+from blog_api.roles import Role
 from blog_api.users.repository import UserRepository
 from blog_api.users.schemas import UserCreate
 from blog_api.users.service import UserService
 from tests.helpers.databases import drop_postgres_database, recreate_postgres_database
-from tests.helpers.factories import PASSWORD, PostFactory, UserFactory, auth_headers
+from tests.helpers.factories import PASSWORD, PostFactory, RoleSetter, UserFactory, auth_headers
 from tests.helpers.project import run_alembic
 from tests.helpers.statements import recorded_statements
 
@@ -141,9 +143,21 @@ async def superuser(app: FastAPI, client: AsyncClient) -> dict[str, Any]:
         service = UserService(UserRepository(session), app.state.hasher)
         user = await service.register(
             UserCreate(email="root@example.com", username="root", password=PASSWORD),
-            is_superuser=True,
+            role=Role.ADMIN,
         )
     return {"id": user.id, "headers": await auth_headers(client, "root")}
+
+
+@pytest.fixture
+def set_role(app: FastAPI) -> RoleSetter:
+    """Give a user a role straight in the database (an admin's PATCH /users/{id}, the API's
+    way, is tested on its own in tests/users/test_roles.py)."""
+
+    async def setter(user_id: int, role: Role) -> None:
+        async with transaction(app.state.session_factory, Access.WRITE) as session:
+            await session.execute(update(User).where(User.id == user_id).values(role=role))
+
+    return setter
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from alembic import op
 import blog_api.kit.db
 
 revision: str = "0009_scheduling"
-down_revision: str | None = "0007_post_content"
+down_revision: str | None = "0008_roles"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

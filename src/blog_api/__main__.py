@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from blog_api.config import get_settings
 from blog_api.kit.db import Access, create_engine, create_session_factory, transaction
 from blog_api.kit.errors import ConflictError
+from blog_api.roles import Role
 from blog_api.users.passwords import PasswordHasher
 from blog_api.users.repository import UserRepository
 from blog_api.users.schemas import UserCreate
@@ -34,7 +35,7 @@ async def _create_superuser(data: UserCreate) -> int:
     try:
         async with transaction(create_session_factory(engine), Access.WRITE) as session:
             service = UserService(UserRepository(session), PasswordHasher(settings.bcrypt_rounds))
-            user = await service.register(data, is_superuser=True)
+            user = await service.register(data, role=Role.ADMIN)
             return user.id
     finally:
         await engine.dispose()

@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from blog_api.roles import Role
+
 MIN_SECRET_LENGTH = 32
 
 
@@ -73,6 +75,8 @@ class Settings(DatabaseSettings):
     access_token_expire_minutes: int = Field(15, ge=1, le=7 * 24 * 60)
     refresh_token_expire_days: int = Field(30, ge=1, le=365)
     bcrypt_rounds: int = Field(12, ge=4, le=31)
+    # The role a registration gives (`create-superuser` makes an admin); see blog_api/roles.py.
+    default_role: Role = Role.AUTHOR
     cors_origins: Annotated[list[str], NoDecode] = ["http://localhost:5173"]
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

@@ -21,11 +21,14 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.types import TypeDecorator
 
 from blog_api.kit.background import BackgroundJob as BackgroundJob  # gathered for Alembic
 from blog_api.kit.db import Base, UTCDateTime, utcnow
 from blog_api.kit.markdown import render
+from blog_api.roles import ROLE_MAX_LENGTH, Role
 
 # Primary keys are 32-bit integers on every database.
 MAX_ID = 2**31 - 1
@@ -92,6 +95,23 @@ class TimestampMixin:
     )
 
 
+class RoleType(TypeDecorator[Role]):
+    """A `Role`, stored as its name (a string column, the same on both databases)."""
+
+    impl = String(ROLE_MAX_LENGTH)
+    cache_ok = True
+
+    def process_bind_param(self, value: Role | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else Role(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Role | None:
+        return None if value is None else Role(value)
+
+
+# What the `users.role` CHECK constraint allows (ck_users_role; see the 0008_roles migration).
+ROLE_CHECK = "role IN ({})".format(", ".join(f"'{role.value}'" for role in Role))
+
+
 class User(TimestampMixin, Base):
     __tablename__ = "users"
 
@@ -105,14 +125,23 @@ class User(TimestampMixin, Base):
     # An avatar URL (http or https).
     image: Mapped[str | None] = mapped_column(String(500), nullable=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
-    is_superuser: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # What the user may do (blog_api/users/policy.py). Set by the service: registration gives
+    # the DEFAULT_ROLE setting, `create-superuser` an admin.
+    role: Mapped[Role] = mapped_column(RoleType, nullable=False)
 
     __table_args__ = (
+        CheckConstraint(ROLE_CHECK, name="role"),
         Index("uq_users_username_lower", func.lower(username), unique=True),
         Index("ix_users_created_at_id", "created_at", "id"),
         # Never reuse the id of a deleted account (SQLite would, without AUTOINCREMENT).
         {"sqlite_autoincrement": True},
     )
+
+    @property
+    def is_superuser(self) -> bool:
+        """True exactly for admins: derived from `role`, never stored, so the two cannot
+        disagree."""
+        return self.role == Role.ADMIN
 
 
 post_tags = Table(

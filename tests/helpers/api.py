@@ -14,6 +14,7 @@ PROFILE_FIELDS = PUBLIC_USER_FIELDS | {
     "followers_count",
     "following_count",
     "following",
+    "role",
 }
 COMMENT_FIELDS = {"id", "post_id", "body", "author", "created_at", "updated_at"}
 # What a post shows beyond its own columns, in lists and alone (the rendered content's excerpt

@@ -8,10 +8,14 @@ from typing import Any
 
 from httpx import AsyncClient
 
+from blog_api.roles import Role
+
 PASSWORD = "correct horse battery"
 
 UserFactory = Callable[..., Awaitable[dict[str, Any]]]
 PostFactory = Callable[..., Awaitable[dict[str, Any]]]
+# set_role(user_id, role): the `set_role` fixture.
+RoleSetter = Callable[[int, Role], Awaitable[None]]
 
 
 async def auth_headers(client: AsyncClient, login: str, password: str = PASSWORD) -> dict[str, str]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import inspect, make_url, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.helpers.databases import drop_postgres_database, recreate_postgres_database
@@ -310,5 +311,54 @@ async def test_posts_get_the_status_their_published_flag_says(scratch_url: str) 
             assert [(r[0], bool(r[1])) for r in rows] == [(1, True), (2, False), (3, False)]
             tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
             assert "background_jobs" not in tables
+    finally:
+        await engine.dispose()
+
+
+async def test_superusers_become_admins_and_everyone_else_an_author(scratch_url: str) -> None:
+    """0008_roles: the data stays, each user gets the role of what they were; back down,
+    admins are the superusers again and the other roles are plain users."""
+    assert run_alembic(scratch_url, "upgrade", "0006_sessions").returncode == 0
+    engine = create_async_engine(scratch_url)
+    moment = datetime(2026, 11, 1, tzinfo=UTC)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO users (id, email, username, hashed_password, is_active, "
+                    "is_superuser, created_at, updated_at) VALUES "
+                    "(1, 'a@x.io', 'ann', 'h', true, true, :m, :m), "
+                    "(2, 'b@x.io', 'bob', 'h', true, false, :m, :m), "
+                    "(3, 'c@x.io', 'cid', 'h', false, false, :m, :m)"
+                ),
+                {"m": moment},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO posts (id, author_id, title, title_key, slug, content, excerpt, "
+                    "published, created_at, updated_at) "
+                    "VALUES (1, 2, 't', 't', 's', 'c', 'c', true, :m, :m)"
+                ),
+                {"m": moment},
+            )
+        result = run_alembic(scratch_url, "upgrade", "head")
+        assert result.returncode == 0, result.stderr
+        async with engine.begin() as conn:
+            rows = (await conn.execute(text("SELECT id, role FROM users ORDER BY id"))).all()
+            assert [tuple(r) for r in rows] == [(1, "admin"), (2, "author"), (3, "author")]
+            assert (await conn.scalar(text("SELECT count(*) FROM posts"))) == 1
+            await conn.execute(text("UPDATE users SET role = 'editor' WHERE id = 3"))
+        # The database keeps the column to the four roles.
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as conn:
+                await conn.execute(text("UPDATE users SET role = 'root' WHERE id = 2"))
+        result = run_alembic(scratch_url, "downgrade", "0006_sessions")
+        assert result.returncode == 0, result.stderr
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(text("SELECT id, is_superuser FROM users ORDER BY id"))
+            ).all()
+            assert [(r[0], bool(r[1])) for r in rows] == [(1, True), (2, False), (3, False)]
+            assert (await conn.scalar(text("SELECT count(*) FROM posts"))) == 1
     finally:
         await engine.dispose()

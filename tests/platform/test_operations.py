@@ -51,7 +51,7 @@ async def test_superuser_command_creates_refuses_duplicates_and_weak_passwords(
     assert "boss" in ok.stdout
     headers = await auth_headers(client, "boss@example.com")
     me = (await client.get("/api/v1/users/me", headers=headers)).json()
-    assert me["is_superuser"] is True
+    assert (me["role"], me["is_superuser"]) == ("admin", True)
 
     taken = create_superuser(
         database_url,

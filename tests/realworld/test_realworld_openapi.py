@@ -14,8 +14,10 @@ from tests.helpers.realworld import spec
 
 # Statuses the face documents beyond the spec, the refusals an operation answers for what it is
 # (API.md, "Limits and faults"): 503 on every one (each reads the database), 413 where a body is
-# read, 429 where attempts are rate-limited (sign-in, registration, a credentials change).
+# read, 429 where attempts are rate-limited (sign-in, registration, a credentials change); and
+# 403 where the caller's role may refuse it (creating an article publishes it: API.md "Roles").
 RATE_LIMITED = {("post", "/users/login"), ("post", "/users"), ("put", "/user")}
+ROLE_REFUSED = {("post", "/articles")}
 
 
 def refusals(method: str, path: str, operation: dict[str, Any]) -> set[str]:
@@ -24,6 +26,8 @@ def refusals(method: str, path: str, operation: dict[str, Any]) -> set[str]:
         statuses.add("413")
     if (method, path) in RATE_LIMITED:
         statuses.add("429")
+    if (method, path) in ROLE_REFUSED:
+        statuses.add("403")
     return statuses
 
 

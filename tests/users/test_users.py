@@ -19,6 +19,7 @@ PRIVATE_FIELDS = {
     "email",
     "is_active",
     "is_superuser",
+    "role",
     "updated_at",
 }
 

@@ -82,7 +82,7 @@ async def update_comment(
 @router.delete(
     "/{comment_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Delete a comment (its author, the post's author or a superuser)",
+    summary="Delete a comment (its author, the post's author, an editor or an admin)",
     responses=problem_responses(401, 403, 404, 422),
 )
 async def delete_comment(

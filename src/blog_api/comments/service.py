@@ -1,8 +1,9 @@
 """Comments: who may read, write, edit and delete them.
 
 A post's comments are visible exactly when the post is (services.visibility). Anyone who sees a
-post may comment on it; only a comment's author edits it; its author, the post's author or a
-superuser deletes it. A comment looked up under another post does not exist (404).
+post may comment on it; only a comment's author edits it; its author, the post's author, an
+editor or an admin deletes it (blog_api/users/policy.py). A comment looked up under another
+post does not exist (404).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from blog_api.models import Comment, User
 from blog_api.posts.service import PostService
 from blog_api.posts.views import PostAccess
 from blog_api.posts.visibility import visible_post
+from blog_api.users.policy import Action, may
 
 
 class CommentService:
@@ -73,9 +75,9 @@ class CommentService:
     async def delete(self, actor: User, post_id: int, comment_id: int) -> None:
         post = await self._post(actor, post_id)
         comment = await self._comment(post_id, comment_id)
-        if not (actor.is_superuser or actor.id in {comment.author_id, post.author_id}):
+        if not may(actor, Action.DELETE_COMMENT, comment.author_id, post.author_id):
             raise PermissionDeniedError(
-                "Only the comment's author, the post's author or a superuser may delete it"
+                "Only the comment's author, the post's author or an editor may delete it"
             )
         await self.comments.delete_by_id(comment.id)
 

@@ -46,7 +46,7 @@ _ERRORS: dict[int, tuple[str, str]] = {
     ),
     403: (
         "Not allowed: the caller may not do this, or the account is inactive",
-        "Only the author or a superuser may change this post",
+        "Only its author or an editor may change this post",
     ),
     404: ("Not found", "Not Found"),
     409: (

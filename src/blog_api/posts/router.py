@@ -64,6 +64,7 @@ async def list_posts(
     status_code=status.HTTP_201_CREATED,
     response_model=Post,
     summary="Write a post (a draft unless published is true)",
+    description="A contributor may write drafts only: `published: true` is a 403 for them.",
     responses=problem_responses(401, 403, 422),
 )
 async def create_post(
@@ -77,7 +78,7 @@ async def create_post(
 @router.get(
     "/posts/by-slug/{slug}",
     response_model=Post,
-    summary="A post by its slug (drafts: their author and superusers only)",
+    summary="A post by its slug (drafts: their author, editors and admins only)",
     responses=problem_responses(401, 403, 404),
 )
 async def get_post_by_slug(slug: str, viewer: OptionalUser, posts: PostServiceDep) -> Post:
@@ -87,7 +88,7 @@ async def get_post_by_slug(slug: str, viewer: OptionalUser, posts: PostServiceDe
 @router.get(
     "/posts/{post_id}",
     response_model=Post,
-    summary="A post (drafts: their author and superusers only)",
+    summary="A post (drafts: their author, editors and admins only)",
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_post(post_id: PostIdPath, viewer: OptionalUser, posts: PostServiceDep) -> Post:
@@ -97,7 +98,9 @@ async def get_post(post_id: PostIdPath, viewer: OptionalUser, posts: PostService
 @router.patch(
     "/posts/{post_id}",
     response_model=Post,
-    summary="Change a post (its author or a superuser); tags, when sent, replace the set",
+    summary="Change a post (its author, an editor or an admin); tags, when sent, replace the set",
+    description="403 for anyone else, for a contributor once the post is published, and for "
+    "a contributor sending `published: true`.",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def update_post(
@@ -109,7 +112,8 @@ async def update_post(
 @router.delete(
     "/posts/{post_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Delete a post (its author or a superuser)",
+    summary="Delete a post (its author, an editor or an admin)",
+    description="A contributor may delete their own drafts, not a published post (403).",
     responses=problem_responses(401, 403, 404, 422),
 )
 async def delete_post(post_id: PostIdPath, me: CurrentUser, posts: PostServiceDep) -> None:

@@ -1,4 +1,5 @@
-"""Posts: who may see and change them, slugs, tags."""
+"""Posts: who may see and change them (by the roles' policy, blog_api/users/policy.py), slugs,
+tags."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from blog_api.posts.sorting import PostSort
 from blog_api.posts.views import PostAccess, PostSummaryView, PostView
 from blog_api.posts.visibility import may_see_post
 from blog_api.tags.service import TagService
+from blog_api.users.policy import may_delete_post, may_edit_post, may_publish, may_unpublish
 from blog_api.users.service import viewer_id
 
 SLUG_ATTEMPTS = 8
@@ -118,12 +120,12 @@ class PostService:
         self.tags = tags
 
     async def create(self, author: User, data: PostCreate) -> PostView:
-        # Before any statement: no lock is held while it renders.
-        rendered = await render_off_loop(data.content)
         now = utcnow()
         publication = self._publication(
             author, None, data.requested_status(), data.published_at, now
         )
+        # Before any statement: no lock is held while it renders.
+        rendered = await render_off_loop(data.content)
         post = Post(
             author=await self.posts.attach_author(author),
             title=data.title,
@@ -209,11 +211,29 @@ class PostService:
         now: datetime,
     ) -> Publication:
         """The one place that decides what a create (`post` None) or an edit does to the
-        post's status and published_at, `publishes_or_schedules` included: a policy on who
-        may publish or schedule applies here."""
+        post's status and published_at, and whether `actor`'s role allows it: publishing,
+        scheduling (publishing later), backdating take `may_publish`; taking a published
+        post back to a draft or a schedule takes `may_unpublish`."""
         if post is None:
-            return decide_publication(PostStatus.DRAFT, None, asked, asked_at, now)
-        return decide_publication(PostStatus(post.status), post.published_at, asked, asked_at, now)
+            author_id = actor.id
+            publication = decide_publication(PostStatus.DRAFT, None, asked, asked_at, now)
+        else:
+            author_id = post.author_id
+            publication = decide_publication(
+                PostStatus(post.status), post.published_at, asked, asked_at, now
+            )
+        if publication.publishes_or_schedules and not may_publish(actor, author_id):
+            scheduling = publication.status is PostStatus.SCHEDULED
+            what = "schedule" if scheduling else "publish"
+            raise PermissionDeniedError(_refusal(actor, author_id, what))
+        unpublishing = (
+            post is not None
+            and post.status == PostStatus.PUBLISHED
+            and publication.status is not PostStatus.PUBLISHED
+        )
+        if unpublishing and not may_unpublish(actor, author_id):
+            raise PermissionDeniedError(_refusal(actor, author_id, "unpublish"))
+        return publication
 
     async def publish_due(self) -> list[int]:
         """Scheduled posts whose instant has come go live (a background job: see main.py):
@@ -221,7 +241,7 @@ class PostService:
         return await self.posts.publish_due(utcnow())
 
     async def delete(self, actor: User, post_id: int) -> None:
-        await self._editable(actor, post_id)
+        await self._editable(actor, post_id, deleting=True)
         await self.posts.delete_by_id(post_id)
 
     async def list_published(
@@ -276,20 +296,34 @@ class PostService:
         return row
 
     def _visible(self, viewer: User | None, post: PostView | None, what: object) -> PostView:
-        """The post, or 404: a draft does not exist for anyone but its author and superusers."""
+        """The post, or 404: a draft does not exist for anyone but its author, editors and
+        admins."""
         if post is None or not may_see_post(
             viewer, published=post.published, author_id=post.author.id
         ):
             raise NotFoundError(f"Post {what} not found")
         return post
 
-    async def _editable(self, actor: User, post_id: int) -> Post:
-        """The post, locked: racing edits and deletes queue, and a deleted post is a 404."""
+    async def _editable(self, actor: User, post_id: int, *, deleting: bool = False) -> Post:
+        """The post, locked, if `actor` may change it as it is now (or delete it): racing
+        edits and deletes queue, and a deleted post is a 404."""
         post = await self.posts.get_full(post_id, for_update=True)
         if post is None or not may_see_post(
             actor, published=post.published, author_id=post.author_id
         ):
             raise NotFoundError(f"Post {post_id} not found")
-        if not (actor.is_superuser or actor.id == post.author_id):
-            raise PermissionDeniedError("Only the author or a superuser may change this post")
+        allowed = may_delete_post if deleting else may_edit_post
+        if not allowed(actor, published=post.published, author_id=post.author_id):
+            what = "delete" if deleting else "change"
+            raise PermissionDeniedError(_refusal(actor, post.author_id, what))
         return post
+
+
+def _refusal(actor: User, author_id: int, what: str) -> str:
+    """Why `actor` may not `what` the post: their role (on their own post), or that the post
+    is someone else's."""
+    if actor.id != author_id:
+        return f"Only its author or an editor may {what} this post"
+    if what in {"publish", "schedule", "unpublish"}:
+        return f"Your role ({actor.role}) may not {what} posts"
+    return f"Your role ({actor.role}) may not {what} a post once it is published"

@@ -1,7 +1,8 @@
 """Who may see a post, and so everything hanging off it (its comments and favorites).
 
-The one place that decides it: a draft, and all that hangs off it, does not exist for anyone
-but its author and superusers.
+The one place that decides it for the services, by the roles' policy
+(blog_api/users/policy.py): a draft, and all that hangs off it, does not exist for anyone but
+its author and those who may see every draft (editors and admins).
 """
 
 from __future__ import annotations
@@ -9,12 +10,9 @@ from __future__ import annotations
 from blog_api.kit.errors import NotFoundError
 from blog_api.models import User
 from blog_api.posts.views import PostAccess
+from blog_api.users.policy import may_see_post
 
-
-def may_see_post(viewer: User | None, *, published: bool, author_id: int) -> bool:
-    if published:
-        return True
-    return viewer is not None and (viewer.is_superuser or viewer.id == author_id)
+__all__ = ["may_see_post", "visible_post"]
 
 
 def visible_post(viewer: User | None, post: PostAccess | None, post_id: int) -> PostAccess:

@@ -168,13 +168,16 @@ async def list_articles(
     description="Create an article. Auth is required",
     status_code=status.HTTP_201_CREATED,
     response_model=SingleArticleResponse,
-    responses=responses(401, 409, 422),
+    responses=responses(
+        401, 403, 409, 422, descriptions={403: "Your role may not publish (a contributor)"}
+    ),
 )
 async def create_article(
     body: NewArticleRequest, caller: CurrentCaller, posts: PostServiceDep
 ) -> SingleArticleResponseBody:
-    """RealWorld articles are published when created; titles may repeat (slugs differ); an
-    omitted `tagList` is no tags."""
+    """RealWorld articles are published when created, so a caller whose role may not publish
+    (a contributor) gets a 403; titles may repeat (slugs differ); an omitted `tagList` is no
+    tags."""
     new = body.article
     refuse_blank({"title": new.title, "description": new.description, "body": new.body})
     sent = new.model_dump(include=new.model_fields_set)
@@ -188,7 +191,8 @@ async def create_article(
             "published": True,
         },
     )
-    return one_article(await posts.create(caller.user, data))
+    with about("article"):
+        return one_article(await posts.create(caller.user, data))
 
 
 @router.get(

@@ -118,7 +118,7 @@ async def delete_comment(
     posts: PostServiceDep,
     comments: CommentServiceDep,
 ) -> Response:
-    """The comment's author, the article's author (or a superuser) may delete it; a comment
+    """The comment's author, the article's author (or an editor) may delete it; a comment
     id is looked up within its article."""
     with about("article"):
         post = await published_article(posts, caller.user, slug)

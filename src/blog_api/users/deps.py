@@ -34,7 +34,13 @@ def user_service(session: AsyncSession, hasher: PasswordHasher) -> UserService:
 
 
 async def get_user_service(request: Request, session: SessionDep, hasher: HasherDep) -> UserService:
-    return UserService(UserRepository(session), hasher, request.app.state.rate_limiter)
+    state = request.app.state
+    return UserService(
+        UserRepository(session),
+        hasher,
+        state.rate_limiter,
+        default_role=state.settings.default_role,
+    )
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]

@@ -111,9 +111,10 @@ async def get_user(user_id: UserIdPath, viewer: OptionalUser, users: UserService
     "/{user_id}",
     response_model=UserPrivate,
     dependencies=[NO_STORE, RATE_LIMITED],
-    summary="Change a user (themself, or anyone for a superuser)",
-    description="A new password ends the user's sessions, access tokens included, but the "
-    "caller's own when they change their own password.",
+    summary="Change a user (themself, or anyone for an admin)",
+    description="Only an admin changes `role` and `is_active` (anyone else sending them gets a "
+    "403, and nothing is written). A new password ends the user's sessions, access tokens "
+    "included, but the caller's own when they change their own password.",
     responses=problem_responses(401, 403, 404, 409, 422, 429),
 )
 async def update_user(
@@ -129,7 +130,7 @@ async def update_user(
 @router.delete(
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Delete a user (themself, or anyone for a superuser); their posts go with them",
+    summary="Delete a user (themself, or anyone for an admin); their posts go with them",
     responses=problem_responses(401, 403, 404, 422),
 )
 async def delete_user(user_id: UserIdPath, me: CurrentUser, users: UserServiceDep) -> None:

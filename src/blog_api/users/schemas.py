@@ -31,6 +31,7 @@ from blog_api.kit.rules import (
     unicode_text,
 )
 from blog_api.kit.schemas import Text, not_nullable
+from blog_api.roles import Role
 
 Password = Annotated[
     str,
@@ -90,9 +91,9 @@ class UserCreate(BaseModel):
 
 class UserUpdate(BaseModel):
     """Only the fields sent are changed. `current_password` is required to change the password
-    or the email, except for a superuser changing another user."""
+    or the email, except for an admin changing another user."""
 
-    # A password (or email) change of one's own account needs current_password (a superuser
+    # A password (or email) change of one's own account needs current_password (an admin
     # changing someone else does not: the schema asks for the stricter case).
     model_config = ConfigDict(
         json_schema_extra=not_nullable(
@@ -101,6 +102,7 @@ class UserUpdate(BaseModel):
             "password",
             "current_password",
             "is_active",
+            "role",
             dependentRequired={"password": ["current_password"], "email": ["current_password"]},
         )
     )
@@ -114,13 +116,14 @@ class UserUpdate(BaseModel):
     current_password: Annotated[str, AfterValidator(unicode_text)] | None = Field(
         None, max_length=1024
     )
-    is_active: StrictBool | None = Field(None, description="Superusers only")
+    is_active: StrictBool | None = Field(None, description="Admins only")
+    role: Role | None = Field(None, description="Admins only (anyone else sending it gets a 403)")
 
     @model_validator(mode="before")
     @classmethod
     def _no_null_for_required(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            for name in ("email", "username", "password", "current_password", "is_active"):
+            for name in ("email", "username", "password", "current_password", "is_active", "role"):
                 if name in data and data[name] is None:
                     raise ValueError(f"{name} cannot be null")
         return data
@@ -145,10 +148,12 @@ class Profile(UserPublic):
     following: bool = Field(
         description="Whether the caller follows this user (false when anonymous)"
     )
+    role: Role = Field(description="What the user may do (contributor < author < editor < admin)")
 
 
 class UserPrivate(UserPublic):
     email: str
     is_active: bool
-    is_superuser: bool
+    role: Role = Field(description="What the user may do (contributor < author < editor < admin)")
+    is_superuser: bool = Field(description="True exactly when `role` is admin")
     updated_at: datetime

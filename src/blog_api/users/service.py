@@ -1,4 +1,5 @@
-"""Accounts: registration, profile changes, deletion, and who may do them."""
+"""Accounts: registration, profile changes, deletion, and who may do them (the roles' policy,
+blog_api/users/policy.py)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from blog_api.kit.listing import Page, Window
 from blog_api.kit.repository import UniqueViolation
 from blog_api.kit.rules import is_username
 from blog_api.models import User
+from blog_api.roles import Role
 from blog_api.users.passwords import PasswordHasher
+from blog_api.users.policy import Action, may
 from blog_api.users.repository import UserRepository
 from blog_api.users.schemas import UserCreate, UserUpdate
 from blog_api.users.views import ProfileView, UserView
 
-_SET_AS_SENT = ("is_active", "bio", "image")
+_SET_AS_SENT = ("is_active", "role", "bio", "image")
 _SET_WHEN_CHANGED = ("username", "email")
 
 
@@ -44,17 +47,24 @@ class _NoLimits:
 
 class UserService:
     def __init__(
-        self, users: UserRepository, hasher: PasswordHasher, limits: AccountLimits | None = None
+        self,
+        users: UserRepository,
+        hasher: PasswordHasher,
+        limits: AccountLimits | None = None,
+        *,
+        default_role: Role = Role.AUTHOR,
     ) -> None:
         self.users = users
         self.hasher = hasher
         self.limits = limits or _NoLimits()
+        self.default_role = default_role
 
     async def register(
-        self, data: UserCreate, *, address: str | None = None, is_superuser: bool = False
+        self, data: UserCreate, *, address: str | None = None, role: Role | None = None
     ) -> User:
-        """A new account; registrations from a client `address` are rate-limited (none is
-        given by the command line's superuser)."""
+        """A new account, with `role` (the command line's superuser is an admin) or else the
+        default role (the DEFAULT_ROLE setting); registrations from a client `address` are
+        rate-limited (none is given by the command line)."""
         if address is not None:
             await self.limits.registration(address)
         user = User(
@@ -62,7 +72,7 @@ class UserService:
             username=data.username,
             hashed_password=await self.hasher.hash(data.password),
             bio=data.bio,
-            is_superuser=is_superuser,
+            role=role or self.default_role,
         )
         try:
             return await self.users.add(user)
@@ -152,8 +162,10 @@ class UserService:
         sent = data.model_dump(exclude_unset=True)
         if "email" in sent:
             sent["email"] = sent["email"].lower()
-        if "is_active" in sent and not actor.is_superuser:
-            raise PermissionDeniedError("Only a superuser may change is_active")
+        if "is_active" in sent and not may(actor, Action.SET_ACTIVE, user_id):
+            raise PermissionDeniedError("Only an admin may change is_active")
+        if "role" in sent and not may(actor, Action.SET_ROLE, user_id):
+            raise PermissionDeniedError("Only an admin may change a role")
         await self._check_may_manage(actor, user_id)
         checked_hash = await self._check_identity(
             actor, user_id, sent, data.current_password, reauthenticated=reauthenticated
@@ -220,9 +232,9 @@ class UserService:
         await self.users.delete(target)
 
     async def _check_may_manage(self, actor: User, user_id: int) -> None:
-        """A user may change themself; a superuser anyone. Others get 404 for a user that does
+        """A user may change themself; an admin anyone. Others get 404 for a user that does
         not exist, else 403."""
-        if actor.id == user_id or actor.is_superuser:
+        if may(actor, Action.MANAGE_ACCOUNT, user_id):
             return
         await self.get(user_id)
         raise PermissionDeniedError("You may only change your own account")

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, exists, false
 from blog_api.counters.repository import counter_value
 from blog_api.kit.views import row_reader
 from blog_api.models import Counter, Follow, User
+from blog_api.roles import Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class ProfileView(UserView):
     followers_count: int
     following_count: int
     following: bool
+    role: Role
 
 
 # UserView's columns, in its order.
@@ -46,8 +48,8 @@ def user_view(user: User) -> UserView:
 
 
 def profile_columns(viewer_id: int | ColumnElement[int] | None) -> list[ColumnElement[Any]]:
-    """ProfileView's columns beyond UserView's: the counts, and whether the viewer (an id, or
-    a bind parameter) follows."""
+    """ProfileView's columns beyond UserView's: the counts, whether the viewer (an id, or a
+    bind parameter) follows, and the user's role."""
     following: ColumnElement[bool] = (
         false()
         if viewer_id is None
@@ -58,6 +60,7 @@ def profile_columns(viewer_id: int | ColumnElement[int] | None) -> list[ColumnEl
         counter_value(Counter.USER_FOLLOWERS, User.id).label("followers_count"),
         counter_value(Counter.USER_FOLLOWING, User.id).label("following_count"),
         following.label("following"),
+        User.role.label("role"),
     ]
 
 
