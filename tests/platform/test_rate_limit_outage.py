@@ -21,6 +21,7 @@ from httpx import ASGITransport, AsyncClient
 from blog_api.config import Settings
 from blog_api.kit import ratelimit
 from blog_api.main import create_app
+from tests.helpers.clock import clear_of_a_window_edge
 from tests.helpers.factories import PASSWORD
 from tests.helpers.project import free_port
 
@@ -89,6 +90,8 @@ async def test_an_outage_counts_in_memory_backs_off_and_is_logged_once_each_way(
 ) -> None:
     monkeypatch.setattr(ratelimit, "RETRY_FIRST", 2.0)
     monkeypatch.setattr(ratelimit, "RETRY_MOST", 2.0)
+    # The test spans about 5 seconds of the account's 15-minute window.
+    clear_of_a_window_edge(15 * 60, margin=20)
     caplog.set_level(logging.INFO, logger="blog_api.kit.ratelimit")
     url = f"redis://127.0.0.1:{redis_server.port}/0"
     prefix = f"blog_api_test_{uuid.uuid4().hex}"

@@ -20,6 +20,7 @@ from blog_api.config import Settings
 from blog_api.kit.db import Access, transaction
 from blog_api.main import create_app
 from blog_api.models import User
+from tests.helpers.clock import clear_of_a_window_edge
 from tests.helpers.factories import PASSWORD
 
 # Redis db 1 on this machine; every test uses a key prefix of its own.
@@ -49,7 +50,9 @@ async def _redis_answers() -> bool:
 async def make_app(
     request: pytest.FixtureRequest, settings: Settings, app: FastAPI
 ) -> AsyncIterator[AppMaker]:
-    """Apps on the test database with low limits; `redis` ones share one fresh key prefix."""
+    """Apps on the test database with low limits; `redis` ones share one fresh key prefix.
+    Each test counts up to its limits within a second or two: clear of a window's edge."""
+    clear_of_a_window_edge(60, margin=3)
     redis_url = None
     if request.param == "redis":
         if not await _redis_answers():
