@@ -11,10 +11,12 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 
 from tests.helpers.api import API
 from tests.helpers.factories import PostFactory, UserFactory
+from tests.helpers.lists import seed_posts
 
 
 async def _patch(client: AsyncClient, post_id: int, headers: dict[str, str], **body: Any) -> Any:
@@ -221,6 +223,14 @@ async def test_an_old_slug_finds_the_article_on_the_realworld_face(
     favorite = await client.post("/api/articles/old-article/favorite", headers=token)
     assert favorite.status_code == 200, favorite.text
     assert favorite.json()["article"]["favoritesCount"] == 1
+    updated = await client.put(
+        "/api/articles/old-article", json={"article": {"body": "New body"}}, headers=token
+    )
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["article"]["body"] == "New body"
+    deleted = await client.delete("/api/articles/old-article", headers=token)
+    assert deleted.status_code in (200, 204), deleted.text
+    assert (await client.get("/api/articles/new-article")).status_code == 404
 
 
 async def test_one_post_by_an_old_slug_costs_one_statement(
@@ -234,3 +244,23 @@ async def test_one_post_by_an_old_slug_costs_one_statement(
         response = await client.get(f"{API}/posts/by-slug/{slug}")
         assert response.status_code == status
         assert len(statements) == 1, statements
+
+
+async def test_a_post_inserted_outside_the_service_keeps_its_slugs_too(
+    app: FastAPI, client: AsyncClient, writer: dict[str, Any]
+) -> None:
+    """Bulk inserts and imports write no history: the current slug still finds the post, and
+    once the post is renamed the slug it had leads to it and stays its own."""
+    await seed_posts(app, writer["id"], 1)
+    h = writer["headers"]
+    found = await client.get(f"{API}/posts/by-slug/seeded-0")
+    assert found.status_code == 200
+    post = found.json()
+    await _rename(client, post, h, "renamed-seed")
+    moved = await client.get(f"{API}/posts/by-slug/seeded-0")
+    assert moved.status_code == 301
+    assert moved.headers["location"].endswith("/renamed-seed")
+    taken = await client.post(
+        f"{API}/posts", json={"title": "t", "content": "c", "slug": "seeded-0"}, headers=h
+    )
+    assert taken.status_code == 409

@@ -365,14 +365,12 @@ def _read_select(dialect: str, viewer: bool, content: bool) -> AnySelect:
 
 @lru_cache
 def _one_post(dialect: str, viewer: bool, by_slug: bool) -> AnySelect:
-    # By slug: any slug the post ever had (post_slugs holds the current one too), in the same
-    # statement; the service tells an old slug from the current one.
-    where = (
-        Post.id
-        == select(PostSlug.post_id).where(PostSlug.slug == bindparam("slug")).scalar_subquery()
-        if by_slug
-        else Post.id == bindparam("post_id")
-    )
+    # By slug: its current one, or any it had (post_slugs), in the same statement; the service
+    # tells an old slug from the current one. The current slug is matched on posts too, for
+    # posts inserted outside the service (bulk inserts, imports) with no history yet.
+    slug: BindParameter[str] = bindparam("slug", type_=String)
+    had = select(PostSlug.post_id).where(PostSlug.slug == slug).scalar_subquery()
+    where = or_(Post.slug == slug, Post.id == had) if by_slug else Post.id == bindparam("post_id")
     return _read_select(dialect, viewer, True).where(where)
 
 
@@ -563,9 +561,13 @@ class PostRepository(BaseRepository[Post]):
         stmt = select(PostSlug.post_id).where(PostSlug.slug == slug)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def keep_slug(self, post_id: int, slug: str) -> None:
+    async def keep_slug(self, post_id: int, slug: str, current: str) -> None:
         """Add `slug` to the post's history: `UniqueViolation` when another post took it
-        meanwhile (a SAVEPOINT keeps the transaction usable)."""
+        meanwhile (a SAVEPOINT keeps the transaction usable). The `current` slug joins it too
+        if it is not there yet (a post inserted outside the service), so that it keeps
+        leading to the post."""
+        stmt = self.insert(PostSlug).values(slug=current, post_id=post_id)
+        await self.execute_guarded(stmt.on_conflict_do_nothing())
         await self.execute_guarded(insert(PostSlug).values(slug=slug, post_id=post_id))
 
     # --- revisions

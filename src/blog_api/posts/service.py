@@ -213,21 +213,21 @@ class PostService:
             changes.update(publication.columns())
         # The slug stays as it is when the title changes: links to the post keep working.
         if data.slug is not None and data.slug != post.slug:
-            await self._move_slug(post_id, data.slug)
+            await self._move_slug(post_id, data.slug, post.slug)
             changes["slug"] = data.slug
         if not changes:
             return await self._read(actor, post_id)
         await self._write(actor, post, changes, now)
         return await self._read(actor, post_id)
 
-    async def _move_slug(self, post_id: int, slug: str) -> None:
+    async def _move_slug(self, post_id: int, slug: str, current: str) -> None:
         """Let the post take `slug`: one it had before is its own to take back; one no post
         ever had joins its history (the constraint settles a race for it); one another post
         holds or held is a 409."""
         owner = await self.posts.slug_owner(slug)
         if owner is None:
             try:
-                await self.posts.keep_slug(post_id, slug)
+                await self.posts.keep_slug(post_id, slug, current)
             except UniqueViolation:
                 raise _slug_taken(slug) from None
         elif owner != post_id:
