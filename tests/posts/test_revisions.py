@@ -15,7 +15,9 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 
 from blog_api.kit.db import Access, transaction
+from blog_api.kit.repository import MissingReference, UniqueViolation
 from blog_api.models import MAX_REVISIONS, PostRevision
+from blog_api.posts.repository import PostRepository
 from blog_api.roles import Role
 from tests.helpers.api import API, PUBLIC_USER_FIELDS
 from tests.helpers.factories import PostFactory, RoleSetter, UserFactory
@@ -342,3 +344,40 @@ async def test_revisions_need_a_login(
     assert (await client.get(f"{API}/posts/{post['id']}/revisions")).status_code == 401
     restore = await client.post(f"{API}/posts/{post['id']}/revisions/1/restore")
     assert restore.status_code == 401
+
+
+async def test_a_change_and_its_revision_are_written_together_or_not_at_all(
+    app: FastAPI,
+    client: AsyncClient,
+    writer: dict[str, Any],
+    make_post: PostFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    h = writer["headers"]
+    post = await make_post(h, title="Kept", content="v1")
+
+    async def update_fails(*_: Any) -> Any:
+        raise UniqueViolation("simulated")
+
+    # The post's update fails after its revision was written: the revision goes too.
+    with monkeypatch.context() as patched:
+        patched.setattr(PostRepository, "update", update_fails)
+        response = await _patch(client, post["id"], h, content="v2")
+    assert response.status_code == 409, response.text
+    assert await _stored_revisions(app, post["id"]) == 0
+
+    async def revision_fails(*_: Any) -> Any:
+        raise MissingReference("simulated")
+
+    # The revision cannot be written: the post stays as it was.
+    with monkeypatch.context() as patched:
+        patched.setattr(PostRepository, "add_revision", revision_fails)
+        response = await _patch(client, post["id"], h, content="v3", slug="moved")
+    assert response.status_code == 401, response.text
+    stored = (await client.get(f"{API}/posts/{post['id']}")).json()
+    assert (stored["content"], stored["slug"], stored["updated_at"]) == (
+        "v1",
+        "kept",
+        post["updated_at"],
+    )
+    assert (await client.get(f"{API}/posts/by-slug/moved")).status_code == 404
