@@ -267,6 +267,38 @@ def social_scenarios(
     ]
 
 
+def own_post_ids(data: seed.Dataset, username: str) -> list[int]:
+    """The published posts of `username` (what the PATCH row edits, as their author)."""
+    user_id = next(user[0] for user in data.users if user[2] == username)
+    author = seed.POST_COLUMNS.index("author_id")
+    published = set(data.published_ids())
+    return [post[0] for post in data.posts if post[author] == user_id and post[0] in published]
+
+
+def patch_scenario(
+    app: Server, reference: Server, data: seed.Dataset, tokens: tuple[str, str]
+) -> Scenario:
+    """PATCH one of the login user's posts (a new title and content): the app locks it,
+    renders, keeps a revision and the slug; the reference runs a plain UPDATE. Checked
+    against the reference first."""
+    ids = own_post_ids(data, LOGIN_USER)
+    if not ids:
+        raise SystemExit(f"{LOGIN_USER} has no published post to edit: raise BENCH_POSTS")
+    check = SelfCheck(app, reference)
+    check.patch(*tokens, post_id=ids[0])
+    check.raise_on_failure()
+    print(f"self-check: PATCH answers alike ({check.checked} checks)", flush=True)
+    ids_file = wrk.paths_file("patch", [str(i) for i in ids])
+    app_token, ref_token = tokens
+    return Scenario(
+        "patch",
+        f"PATCH a post: title and content ({len(ids)} own posts)",
+        "patch_post",
+        (app_token, "{round}", str(ids_file)),
+        (ref_token, "{round}", str(ids_file)),
+    )
+
+
 def scenario_args(scenarios: list[Scenario], key: str) -> str:
     return next(s.args[0] for s in scenarios if s.key == key)
 
@@ -425,6 +457,8 @@ def main() -> None:
                 (ref_token, "{round}", tags),
             )
         )
+        if settings.wants("patch"):
+            scenarios.append(patch_scenario(app, ref, data, (app_token, ref_token)))
         for scenario in scenarios:
             if settings.wants(scenario.key):
                 results.scenarios.append(measure(settings, scenario, servers))

@@ -272,6 +272,8 @@ def post_json(
         "slug": row[2],
         "description": row[3],
         "published": bool(row[4]),
+        # The seed writes no scheduled posts, and the reference serves published ones only.
+        "status": "published" if row[4] else "draft",
         "published_at": None if row[5] is None else db.time(row[5]),
         "author": {
             "id": row[6],
@@ -601,21 +603,7 @@ async def get_post(request: Request) -> Response:
     viewer = await _viewer(request)
     if isinstance(viewer, Response):
         return viewer
-    favorited = "FALSE" if viewer is None else _favorited("$2")
-    rows = await db.fetch(
-        f"SELECT {POST_COLUMNS}, {tail_columns(WHOLE_TAIL)}, {favorited} "
-        "FROM posts p JOIN users u ON u.id = p.author_id "
-        "WHERE p.id = $1 AND p.published = TRUE",
-        post_id,
-        *([] if viewer is None else [viewer]),
-    )
-    if not rows:
-        return problem(404, f"Post {post_id} not found")
-    tags = await tags_of(db, [post_id])
-    favorited_at = 16 + len(WHOLE_TAIL)
-    return json_response(
-        post_json(db, rows[0], tags[post_id], WHOLE_TAIL, bool(rows[0][favorited_at]))
-    )
+    return await _post_answer(db, post_id, viewer)
 
 
 async def _viewer(request: Request) -> int | Response | None:
@@ -842,8 +830,8 @@ async def create_post(request: Request) -> Response:
             post_id = await conn.fetchval(
                 "INSERT INTO posts (author_id, title, title_key, slug, content, excerpt, "
                 "description, published, published_at, created_at, updated_at, content_html, "
-                "reading_time) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12) "
+                "reading_time, status) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13) "
                 "ON CONFLICT (slug) DO NOTHING RETURNING id",
                 author[0],
                 title,
@@ -857,6 +845,7 @@ async def create_post(request: Request) -> Response:
                 db.bind_time(now),
                 rendered.html,
                 rendered.reading_time,
+                "published" if published else "draft",
             )
             if post_id is not None:
                 break
@@ -872,6 +861,7 @@ async def create_post(request: Request) -> Response:
         "slug": slug,
         "description": description,
         "published": published,
+        "status": "published" if published else "draft",
         "published_at": now if published else None,
         "author": {
             "id": author[0],
@@ -895,6 +885,68 @@ async def create_post(request: Request) -> Response:
         **dict.fromkeys(WHOLE_TAIL[-6:]),
     }
     return json_response(body, 201, {"location": f"/api/v1/posts/{post_id}"})
+
+
+async def patch_post(request: Request) -> Response:
+    """PATCH /api/v1/posts/{id} with a title and/or content, by its author: one plain UPDATE
+    (no revision, no slug history), then the post as GET answers it."""
+    db: Database = request.app.state.db
+    post_id: int = request.path_params["post_id"]
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return problem(401, "Not authenticated")
+    try:
+        data = orjson.loads(await request.body())
+        title = None if "title" not in data else str(data["title"]).strip()
+        content = None if "content" not in data else str(data["content"])
+    except (orjson.JSONDecodeError, TypeError, AttributeError):
+        return problem(422, "Invalid post")
+    if (title is not None and not 0 < len(title) <= 200) or (
+        content is not None and not 0 < len(content) <= 100_000
+    ):
+        return problem(422, "Invalid post")
+    author = await _session_user(request, token, "u.id")
+    if isinstance(author, Response):
+        return author
+    rendered = None if content is None else await anyio.to_thread.run_sync(render, content)
+    async with db.transaction() as conn:
+        changed = await conn.fetchval(
+            "UPDATE posts SET title = coalesce($3, title), title_key = coalesce($4, title_key), "
+            "content = coalesce($5, content), content_html = coalesce($6, content_html), "
+            "excerpt = coalesce($7, excerpt), reading_time = coalesce($8, reading_time), "
+            "updated_at = $9 WHERE id = $1 AND author_id = $2 AND published = TRUE RETURNING id",
+            post_id,
+            author[0],
+            title,
+            None if title is None else title.casefold(),
+            content,
+            None if rendered is None else rendered.html,
+            None if rendered is None else rendered.excerpt,
+            None if rendered is None else rendered.reading_time,
+            db.bind_time(datetime.now(UTC)),
+        )
+    if changed is None:
+        return problem(404, f"Post {post_id} not found")
+    return await _post_answer(db, post_id, int(author[0]))
+
+
+async def _post_answer(db: Database, post_id: int, viewer: int | None) -> Response:
+    """The published post as GET /api/v1/posts/{id} answers it to `viewer`."""
+    favorited = "FALSE" if viewer is None else _favorited("$2")
+    rows = await db.fetch(
+        f"SELECT {POST_COLUMNS}, {tail_columns(WHOLE_TAIL)}, {favorited} "
+        "FROM posts p JOIN users u ON u.id = p.author_id "
+        "WHERE p.id = $1 AND p.published = TRUE",
+        post_id,
+        *([] if viewer is None else [viewer]),
+    )
+    if not rows:
+        return problem(404, f"Post {post_id} not found")
+    tags = await tags_of(db, [post_id])
+    favorited_at = 16 + len(WHOLE_TAIL)
+    return json_response(
+        post_json(db, rows[0], tags[post_id], WHOLE_TAIL, bool(rows[0][favorited_at]))
+    )
 
 
 async def _get_or_create_tags(db: Database, conn: Connection, names: list[str]) -> list[int]:
@@ -1019,6 +1071,7 @@ app = Starlette(
         Route("/api/v1/posts", list_posts),
         Route("/api/v1/posts", create_post, methods=["POST"]),
         Route("/api/v1/posts/{post_id:int}", get_post),
+        Route("/api/v1/posts/{post_id:int}", patch_post, methods=["PATCH"]),
         Route("/api/v1/posts/{post_id:int}/comments", list_comments),
         Route("/api/v1/feed", feed),
         Route("/api/articles", realworld_articles),

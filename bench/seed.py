@@ -116,6 +116,7 @@ USER_COLUMNS = (
 POST_COLUMNS = (
     "id", "author_id", "title", "slug", "content", "excerpt", "published", "created_at",
     "updated_at", "published_at", "title_key", "description", "content_html", "reading_time",
+    "status",
 )  # fmt: skip
 
 
@@ -241,6 +242,7 @@ def make_dataset(n_users: int, n_posts: int, password_hash: str) -> Dataset:
                 _sentence(rng, rare=False) if rng.random() < DESCRIBED_SHARE else None,
                 html,
                 minutes,
+                "published" if published else "draft",
             )
         )
         for tag_id in rng.sample(range(1, len(TAG_NAMES) + 1), TAGS_PER_POST):

@@ -171,6 +171,15 @@ class SelfCheck:
                 if not answer.headers.get("location", "").endswith(expected):
                     self.failures.append(f"POST /api/v1/posts: Location is not {expected}")
 
+    def patch(self, app_token: str, ref_token: str, post_id: int) -> None:
+        """PATCH one post on both (the same change, so the same post results), then read it."""
+        path = f"/api/v1/posts/{post_id}"
+        body = {"title": "Self-check: an edit", "content": "Edited by the bench's *self-check*."}
+        app = call(self.app, "PATCH", path, body=body, token=app_token)
+        ref = call(self.reference, "PATCH", path, body=body, token=ref_token)
+        self.same(f"PATCH {path}", app, ref, ignore=["updated_at"])
+        self.get(path)
+
     def raise_on_failure(self) -> None:
         if self.failures:
             listed = "\n  ".join(self.failures[:20])

@@ -219,6 +219,9 @@ class Post(TimestampMixin, Base):
     tags: Mapped[list[Tag]] = relationship(
         secondary=post_tags, lazy="raise", order_by=Tag.name, passive_deletes=True
     )
+    # Every slug the post has had, its current one included (written with the post; the
+    # database deletes them with it).
+    slug_history: Mapped[list[PostSlug]] = relationship(lazy="raise", passive_deletes=True)
 
     __table_args__ = (
         # One index per list order the API offers, for the public list and an author's list.
@@ -249,6 +252,49 @@ class Post(TimestampMixin, Base):
     def _set_title_key(self, _key: str, title: str) -> str:
         self.title_key = title_sort_key(title)
         return title
+
+
+class PostSlug(Base):
+    """Every slug a post has had, its current one included: what keeps an old link leading to
+    the post (a 301 to the current slug), and what makes a slug once used unusable for any
+    other post (the primary key settles races). Deleting a post frees its slugs (ON DELETE
+    CASCADE)."""
+
+    __tablename__ = "post_slugs"
+
+    slug: Mapped[str] = mapped_column(String(255), primary_key=True)
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+
+
+# How many revisions a post keeps: older ones are deleted when a newer one is written.
+MAX_REVISIONS = 25
+
+
+class PostRevision(Base):
+    """A version of a post that a change replaced: its title, description, content and
+    status as they were, who made the change that replaced it (null once that account is
+    deleted), and when."""
+
+    __tablename__ = "post_revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    __table_args__ = (
+        # A post's revisions, newest first (and its cascade).
+        Index("ix_post_revisions_post_id_id", "post_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
 
 
 class Favorite(Base):

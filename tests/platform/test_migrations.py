@@ -362,3 +362,63 @@ async def test_superusers_become_admins_and_everyone_else_an_author(scratch_url:
             assert (await conn.scalar(text("SELECT count(*) FROM posts"))) == 1
     finally:
         await engine.dispose()
+
+
+async def test_existing_posts_get_their_current_slug_in_their_history(scratch_url: str) -> None:
+    """0010: every post's slug joins post_slugs (the posts stay as they were); back down, the
+    history and the revisions go and the posts stay."""
+    assert run_alembic(scratch_url, "upgrade", "0009_scheduling").returncode == 0
+    engine = create_async_engine(scratch_url)
+    moment = datetime(2026, 11, 1, tzinfo=UTC)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO users (id, email, username, hashed_password, is_active, role, "
+                    "created_at, updated_at) VALUES (1, 'a@x.io', 'ann', 'h', true, 'author', "
+                    ":m, :m)"
+                ),
+                {"m": moment},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO posts (id, author_id, title, title_key, slug, content, excerpt, "
+                    "published, status, published_at, created_at, updated_at) VALUES "
+                    "(1, 1, 'A', 'a', 'first-post', 'c', 'c', true, 'published', :m, :m, :m), "
+                    "(2, 1, 'B', 'b', 'second-post', 'd', 'd', false, 'draft', NULL, :m, :m)"
+                ),
+                {"m": moment},
+            )
+        result = run_alembic(scratch_url, "upgrade", "head")
+        assert result.returncode == 0, result.stderr
+        async with engine.connect() as conn:
+            slugs = (
+                await conn.execute(text("SELECT slug, post_id FROM post_slugs ORDER BY post_id"))
+            ).all()
+            assert [tuple(r) for r in slugs] == [("first-post", 1), ("second-post", 2)]
+            posts = (
+                await conn.execute(text("SELECT id, slug, title, content FROM posts ORDER BY id"))
+            ).all()
+            assert [tuple(r) for r in posts] == [
+                (1, "first-post", "A", "c"),
+                (2, "second-post", "B", "d"),
+            ]
+            assert await conn.scalar(text("SELECT count(*) FROM post_revisions")) == 0
+        async with engine.begin() as conn:
+            # Another post may not take a slug the history holds.
+            with pytest.raises(IntegrityError):
+                async with conn.begin_nested():
+                    await conn.execute(
+                        text("INSERT INTO post_slugs (slug, post_id) VALUES ('first-post', 2)")
+                    )
+        result = run_alembic(scratch_url, "downgrade", "0009_scheduling")
+        assert result.returncode == 0, result.stderr
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
+            assert "post_slugs" not in tables
+            assert "post_revisions" not in tables
+            posts = (await conn.execute(text("SELECT id, slug FROM posts ORDER BY id"))).all()
+            assert [tuple(r) for r in posts] == [(1, "first-post"), (2, "second-post")]
+        assert run_alembic(scratch_url, "upgrade", "head").returncode == 0
+    finally:
+        await engine.dispose()

@@ -20,21 +20,35 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    insert,
     or_,
     select,
     update,
 )
-from sqlalchemy.orm import InstrumentedAttribute, selectinload
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute, outerjoin, selectinload
 from sqlalchemy.sql.functions import Function
 
 from blog_api.counters.repository import counter_value
 from blog_api.kit.db import UNICODE_LOWER
 from blog_api.kit.listing import INT, TEXT, TIME, AnySelect, Listing, Page, Window, asc, desc
-from blog_api.kit.repository import BaseRepository
-from blog_api.models import Counter, Favorite, Follow, Post, PostStatus, Tag, User, post_tags
-from blog_api.posts.sorting import PostSort
-from blog_api.posts.views import PostAccess, PostSummaryView, PostView, _PostFields
-from blog_api.users.views import PUBLIC_COLUMNS, UserView
+from blog_api.kit.repository import BaseRepository, MissingReference
+from blog_api.models import (
+    MAX_REVISIONS,
+    Counter,
+    Favorite,
+    Follow,
+    Post,
+    PostRevision,
+    PostSlug,
+    PostStatus,
+    Tag,
+    User,
+    post_tags,
+)
+from blog_api.posts.sorting import PostSort, RevisionSort
+from blog_api.posts.views import PostAccess, PostSummaryView, PostView, RevisionView, _PostFields
+from blog_api.users.views import PUBLIC_COLUMNS, UserView, read_user
 
 # Each order ends with the id, in the same direction, so that rows sharing a timestamp or a
 # title still come in one stable order and paging never repeats or skips one.
@@ -83,6 +97,55 @@ _WHOLE_COLUMNS = (
     Post.og_description,
     Post.og_image,
 )
+
+
+REVISIONS = Listing("revisions", {RevisionSort.NEWEST: (desc(PostRevision.id, INT),)})
+_REVISION_POST = bindparam("post_id", type_=Integer)
+# A RevisionView's columns before its author, the author's (null once deleted), its time; then
+# what decides who may see the post, so that a page needs no statement of its own for it.
+_REVISION_OWN = (
+    PostRevision.id,
+    PostRevision.title,
+    PostRevision.description,
+    PostRevision.content,
+    PostRevision.status,
+)
+_REVISION_AUTHOR = slice(len(_REVISION_OWN), len(_REVISION_OWN) + len(PUBLIC_COLUMNS))
+_REVISION_TOTAL = (
+    select(func.count())
+    .select_from(PostRevision)
+    .where(PostRevision.post_id == _REVISION_POST)
+    .scalar_subquery()
+)
+
+
+def _revision_select() -> AnySelect:
+    return (
+        select(
+            *_REVISION_OWN,
+            *(column.label(f"author_{column.key}") for column in PUBLIC_COLUMNS),
+            PostRevision.created_at,
+            Post.published.label("post_published"),
+            Post.author_id.label("post_author"),
+        )
+        .select_from(outerjoin(PostRevision, User, User.id == PostRevision.author_id))
+        .join(Post, Post.id == PostRevision.post_id)
+        .where(PostRevision.post_id == _REVISION_POST)
+    )
+
+
+def _read_revision(row: Sequence[Any]) -> RevisionView:
+    id_, title, description, content, status = row[: _REVISION_AUTHOR.start]
+    author = row[_REVISION_AUTHOR]
+    return RevisionView(
+        id_,
+        title,
+        description,
+        content,
+        status,
+        None if author[0] is None else read_user(author),
+        row[_REVISION_AUTHOR.stop],
+    )
 
 
 PostShape = tuple[str, ...]
@@ -302,7 +365,12 @@ def _read_select(dialect: str, viewer: bool, content: bool) -> AnySelect:
 
 @lru_cache
 def _one_post(dialect: str, viewer: bool, by_slug: bool) -> AnySelect:
-    where = Post.slug == bindparam("slug") if by_slug else Post.id == bindparam("post_id")
+    # By slug: its current one, or any it had (post_slugs), in the same statement; the service
+    # tells an old slug from the current one. The current slug is matched on posts too, for
+    # posts inserted outside the service (bulk inserts, imports) with no history yet.
+    slug: BindParameter[str] = bindparam("slug", type_=String)
+    had = select(PostSlug.post_id).where(PostSlug.slug == slug).scalar_subquery()
+    where = or_(Post.slug == slug, Post.id == had) if by_slug else Post.id == bindparam("post_id")
     return _read_select(dialect, viewer, True).where(where)
 
 
@@ -478,7 +546,81 @@ class PostRepository(BaseRepository[Post]):
         )
         return list((await self.session.scalars(stmt)).all())
 
+    # --- slugs: every slug a post has had is a row of post_slugs, its current one included
+
+    async def add_with_slug(self, post: Post, slug: str) -> None:
+        """Insert a new post at `slug`, and the slug into its history, in one SAVEPOINT:
+        `UniqueViolation` when any post holds or held the slug (nothing is left written)."""
+        post.id = None  # type: ignore[assignment]  # a new id on another attempt
+        post.slug = slug
+        post.slug_history = [PostSlug(slug=slug)]
+        await self.add(post)
+
+    async def slug_owner(self, slug: str) -> int | None:
+        """The id of the post that holds or held `slug`, if any."""
+        stmt = select(PostSlug.post_id).where(PostSlug.slug == slug)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def keep_slug(self, post_id: int, slug: str, current: str) -> None:
+        """Add `slug` to the post's history: `UniqueViolation` when another post took it
+        meanwhile (a SAVEPOINT keeps the transaction usable). The `current` slug joins it too
+        if it is not there yet (a post inserted outside the service), so that it keeps
+        leading to the post."""
+        stmt = self.insert(PostSlug).values(slug=current, post_id=post_id)
+        await self.execute_guarded(stmt.on_conflict_do_nothing())
+        await self.execute_guarded(insert(PostSlug).values(slug=slug, post_id=post_id))
+
+    # --- revisions
+
+    async def add_revision(self, revision: PostRevision) -> None:
+        """Keep a replaced version, and only the MAX_REVISIONS newest of the post's: older
+        ones are deleted in the same transaction. `MissingReference` when the post or the
+        revision's author was deleted meanwhile."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(revision)
+        except IntegrityError as exc:
+            raise MissingReference(str(exc.orig)) from exc
+        newest = (
+            select(PostRevision.id)
+            .where(PostRevision.post_id == revision.post_id)
+            .order_by(PostRevision.id.desc())
+            .limit(MAX_REVISIONS)
+        )
+        await self.session.execute(
+            delete(PostRevision)
+            .where(PostRevision.post_id == revision.post_id, PostRevision.id.not_in(newest))
+            .execution_options(synchronize_session=False)
+        )
+
+    async def get_revision(self, post_id: int, revision_id: int) -> PostRevision | None:
+        """The revision, only if it belongs to `post_id`."""
+        stmt = select(PostRevision).where(
+            PostRevision.id == revision_id, PostRevision.post_id == post_id
+        )
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def revisions_page(
+        self, post_id: int, window: Window
+    ) -> tuple[Page[RevisionView], PostAccess | None]:
+        """A page of the post's revisions, newest first, in one statement (its total
+        counted inside it). Each row carries what decides who may see the post, handed back
+        with the page: None when the page is empty, for the caller to read it then."""
+        page = await REVISIONS.fetch(
+            self.session,
+            _revision_select,
+            RevisionSort.NEWEST,
+            window,
+            total=_REVISION_TOTAL,
+            params={"post_id": post_id},
+            shape="post",
+            scope=post_id,
+        )
+        first = page.items[0] if page.items else None
+        access = None if first is None else PostAccess(first.post_published, first.post_author)
+        return page.map(_read_revision), access
+
     async def delete_by_id(self, post_id: int) -> None:
-        """Delete a post; the database removes its tag links, comments and favorites (ON
-        DELETE CASCADE)."""
+        """Delete a post; the database removes its tag links, comments, favorites, slugs and
+        revisions (ON DELETE CASCADE)."""
         await self.session.execute(delete(Post).where(Post.id == post_id))

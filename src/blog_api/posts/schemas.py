@@ -28,10 +28,19 @@ from blog_api.kit.rules import (
 )
 from blog_api.kit.schemas import Text, not_nullable
 from blog_api.models import PostStatus
+from blog_api.posts.slugs import MAX_SLUG_INPUT_LENGTH, SLUG_INPUT_PATTERN, normalize_slug
 from blog_api.posts.sorting import PostSort
 from blog_api.users.schemas import UserPublic
 
-__all__ = ["Post", "PostCreate", "PostSort", "PostStatus", "PostSummary", "PostUpdate"]
+__all__ = [
+    "Post",
+    "PostCreate",
+    "PostSort",
+    "PostStatus",
+    "PostSummary",
+    "PostUpdate",
+    "Revision",
+]
 
 
 def _normalize_tags(raw: list[str]) -> list[str]:
@@ -104,6 +113,22 @@ OgImage = Annotated[str, _url(2000, "The image of the post's Open Graph card"), 
 Featured = Annotated[StrictBool, Field(description="Whether the post is featured")]
 
 
+SlugInput = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_SLUG_INPUT_LENGTH,
+        description="The post's slug, normalised as a title's is (lowercased; accents "
+        "dropped; anything but a-z and 0-9 becomes one '-'): it needs a letter or digit. "
+        "Every slug a post has had keeps leading to it; one that another post holds or held "
+        "is a 409.",
+        examples=["my-first-post"],
+        json_schema_extra={"pattern": SLUG_INPUT_PATTERN},
+    ),
+    AfterValidator(normalize_slug),
+]
+
+
 class _PresentationInput(BaseModel):
     """The optional fields a post is presented with; null (or omitted) is none."""
 
@@ -157,6 +182,25 @@ PublishedAt = Annotated[
     ),
     AfterValidator(_in_utc),
 ]
+
+
+def _last_read_in_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # leaves the calendar once moved to UTC (year 1 at +01:00)
+        raise ValueError("updated_at lies outside the calendar once moved to UTC") from None
+
+
+def _last_read_text(value: Any) -> Any:
+    """Only the text the schema describes: not a number of seconds, which pydantic would read."""
+    if not isinstance(value, str | datetime):
+        raise ValueError("updated_at must be an ISO 8601 date and time with a UTC offset")
+    return value
+
+
+LastRead = Annotated[
+    AwareDatetime, BeforeValidator(_last_read_text), AfterValidator(_last_read_in_utc)
+]
 StatusField = Annotated[
     PostStatus,
     Field(
@@ -200,6 +244,7 @@ class PostCreate(_PresentationInput):
     published_at: PublishedAt | None = None
     tags: TagList = []
     featured: Featured = False
+    slug: SlugInput | None = Field(None, description="Derived from the title when omitted")
 
     @model_validator(mode="after")
     def _one_status(self) -> PostCreate:
@@ -220,7 +265,15 @@ class PostUpdate(_PresentationInput):
     # schema says so.
     model_config = ConfigDict(
         json_schema_extra=not_nullable(
-            "title", "content", "published", "status", "published_at", "tags", "featured"
+            "title",
+            "content",
+            "published",
+            "status",
+            "published_at",
+            "tags",
+            "featured",
+            "slug",
+            "updated_at",
         )
     )
 
@@ -232,6 +285,14 @@ class PostUpdate(_PresentationInput):
     published_at: PublishedAt | None = None
     tags: TagList | None = None
     featured: Featured | None = None
+    slug: SlugInput | None = None
+    updated_at: LastRead | None = Field(
+        None,
+        description="The post's updated_at as last read (with its UTC offset): when the post "
+        "has changed since, the answer is a 409 and nothing is written. Omitted: the last "
+        "write wins.",
+        examples=["2026-12-04T10:00:00.123456Z"],
+    )
 
     @model_validator(mode="after")
     def _one_status(self) -> PostUpdate:
@@ -301,6 +362,23 @@ class Post(_PostBase):
     og_title: str | None
     og_description: str | None
     og_image: str | None
+
+
+class Revision(BaseModel):
+    """A version of a post that a change replaced."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    description: str | None
+    content: str = Field(description="Markdown, as it was")
+    status: PostStatus = Field(description="The post's status in that version")
+    author: UserPublic | None = Field(
+        description="Who wrote that version away: the user whose change replaced it (and "
+        "so made this revision); null once that account is deleted"
+    )
+    created_at: datetime = Field(description="When the change replaced it")
 
 
 class PostSummary(_PostBase):

@@ -21,15 +21,22 @@ from blog_api.kit.listing import Page, Window, empty_page
 from blog_api.kit.markdown import render_off_loop
 from blog_api.kit.repository import MissingReference, UniqueViolation
 from blog_api.kit.rules import is_tag_name, is_username
-from blog_api.models import Post, PostStatus, User
+from blog_api.models import Post, PostRevision, PostStatus, User
 from blog_api.posts.repository import POSTS, PostFilter, PostRepository
 from blog_api.posts.schemas import PRESENTATION_FIELDS, PostCreate, PostUpdate
 from blog_api.posts.slugs import first_choice, is_slug, slugify, with_random_suffix
 from blog_api.posts.sorting import PostSort
-from blog_api.posts.views import PostAccess, PostSummaryView, PostView
+from blog_api.posts.views import PostAccess, PostSummaryView, PostView, RevisionView
 from blog_api.posts.visibility import may_see_post
 from blog_api.tags.service import TagService
-from blog_api.users.policy import may_delete_post, may_edit_post, may_publish, may_unpublish
+from blog_api.users.policy import (
+    Action,
+    may,
+    may_delete_post,
+    may_edit_post,
+    may_publish,
+    may_unpublish,
+)
 from blog_api.users.service import viewer_id
 
 SLUG_ATTEMPTS = 8
@@ -110,8 +117,10 @@ def decide_publication(
     return Publication(target, when, publishes_or_schedules)
 
 
-# What `update` takes from the decision rather than as sent.
-_PUBLICATION = frozenset({"tags", "published", "status", "published_at"})
+# What `update` takes from the decision (or handles itself) rather than as sent.
+_PUBLICATION = frozenset({"tags", "published", "status", "published_at", "slug", "updated_at"})
+# What a revision keeps: a change of any of them keeps the version it replaces.
+REVISED = ("title", "content", "description", "status")
 
 
 class PostService:
@@ -141,11 +150,17 @@ class PostService:
             tags=await self.tags.get_or_create(data.tags),
         )
         base = slugify(data.title)
-        for attempt in range(SLUG_ATTEMPTS):
-            post.slug = first_choice(base) if attempt == 0 else with_random_suffix(base)
+        # A slug sent is tried once; a derived one skips those any post holds or held.
+        for attempt in range(SLUG_ATTEMPTS if data.slug is None else 1):
+            if data.slug is not None:
+                slug = data.slug
+            else:
+                slug = first_choice(base) if attempt == 0 else with_random_suffix(base)
             try:
-                await self.posts.add(post)
+                await self.posts.add_with_slug(post, slug)
             except UniqueViolation:
+                if data.slug is not None:
+                    raise _slug_taken(slug) from None
                 continue
             except MissingReference:
                 raise AuthenticationError(CALLER_GONE) from None
@@ -165,6 +180,7 @@ class PostService:
         )
 
     async def get_by_slug(self, viewer: User | None, slug: str) -> PostView:
+        """The post that has or had `slug` (its `slug` then says which is current), or 404."""
         post = await self.posts.read(viewer_id(viewer), slug=slug) if is_slug(slug) else None
         return self._visible(viewer, post, repr(slug[:100]))
 
@@ -173,6 +189,12 @@ class PostService:
         # locked: no row lock, and on SQLite no write lock, is held while it renders.
         rendered = None if data.content is None else await render_off_loop(data.content)
         post = await self._editable(actor, post_id)
+        if data.updated_at is not None and data.updated_at != post.updated_at:
+            # Compared under the row lock: a change committed meanwhile is seen.
+            raise ConflictError(
+                f"Post {post_id} has changed since it was read (updated_at "
+                f"{post.updated_at.isoformat()}); read it again"
+            )
         sent = data.model_dump(exclude_unset=True)
         now = utcnow()
         publication = self._publication(
@@ -190,16 +212,95 @@ class PostService:
         if publication.status != post.status or publication.published_at != post.published_at:
             changes.update(publication.columns())
         # The slug stays as it is when the title changes: links to the post keep working.
+        if data.slug is not None and data.slug != post.slug:
+            await self._move_slug(post_id, data.slug, post.slug)
+            changes["slug"] = data.slug
         if not changes:
             return await self._read(actor, post_id)
+        await self._write(actor, post, changes, now)
+        return await self._read(actor, post_id)
+
+    async def _move_slug(self, post_id: int, slug: str, current: str) -> None:
+        """Let the post take `slug`: one it had before is its own to take back; one no post
+        ever had joins its history (the constraint settles a race for it); one another post
+        holds or held is a 409."""
+        owner = await self.posts.slug_owner(slug)
+        if owner is None:
+            try:
+                await self.posts.keep_slug(post_id, slug, current)
+            except UniqueViolation:
+                raise _slug_taken(slug) from None
+        elif owner != post_id:
+            raise _slug_taken(slug)
+
+    async def _write(self, actor: User, post: Post, changes: dict[str, Any], now: Any) -> None:
+        """Apply `changes` to the locked `post`, keeping the version they replace as a
+        revision (in this transaction) when they change what a revision keeps."""
+        if any(name in changes and changes[name] != getattr(post, name) for name in REVISED):
+            revision = PostRevision(
+                post_id=post.id,
+                title=post.title,
+                description=post.description,
+                content=post.content,
+                status=post.status,
+                author_id=actor.id,
+                created_at=now,
+            )
+            try:
+                await self.posts.add_revision(revision)
+            except MissingReference:
+                raise AuthenticationError(CALLER_GONE) from None
         changes["updated_at"] = now  # also when only the tags change
         try:
             await self.posts.update(post, changes)
         except UniqueViolation:
             # Only a simultaneous edit setting the same new tags can collide here.
             raise ConflictError(
-                f"Post {post_id} was changed by another request at the same time; try again"
+                f"Post {post.id} was changed by another request at the same time; try again"
             ) from None
+
+    async def revisions(self, viewer: User, post_id: int, window: Window) -> Page[RevisionView]:
+        """The post's revisions, newest first, for those who may edit it: 404 when `viewer`
+        may not see the post, 403 when they may see but not edit it."""
+        page, access = await self.posts.revisions_page(post_id, window)
+        # A page with revisions says who may see the post; an empty one leaves it to ask.
+        access = access or await self.posts.get_access(post_id)
+        if access is None or not may_see_post(
+            viewer, published=access.published, author_id=access.author_id
+        ):
+            raise NotFoundError(f"Post {post_id} not found")
+        if not may_edit_post(viewer, published=access.published, author_id=access.author_id):
+            raise PermissionDeniedError("Only those who may edit this post may see its revisions")
+        return page
+
+    async def restore(self, actor: User, post_id: int, revision_id: int) -> PostView:
+        """Bring back a revision's title, description and content (re-rendered): a change
+        like any other, which keeps the version it replaces. Editors restore anyone's posts,
+        authors their own; a revision of another post is a 404."""
+        revision = await self.posts.get_revision(post_id, revision_id)
+        # Rendered before the post is locked, as updates are.
+        rendered = None if revision is None else await render_off_loop(revision.content)
+        post = await self.posts.get_full(post_id, for_update=True)
+        if post is None or not may_see_post(
+            actor, published=post.published, author_id=post.author_id
+        ):
+            raise NotFoundError(f"Post {post_id} not found")
+        if not may(actor, Action.RESTORE, post.author_id):
+            raise PermissionDeniedError(_refusal(actor, post.author_id, "restore"))
+        if revision is None or rendered is None:
+            raise NotFoundError(f"Revision {revision_id} of post {post_id} not found")
+        changes: dict[str, Any] = {
+            "title": revision.title,
+            "description": revision.description,
+            "content": revision.content,
+        }
+        if revision.content != post.content:
+            changes.update(
+                content_html=rendered.html,
+                excerpt=rendered.excerpt,
+                reading_time=rendered.reading_time,
+            )
+        await self._write(actor, post, changes, utcnow())
         return await self._read(actor, post_id)
 
     def _publication(
@@ -319,11 +420,15 @@ class PostService:
         return post
 
 
+def _slug_taken(slug: str) -> ConflictError:
+    return ConflictError(f"The slug {slug!r} is taken: another post has or had it")
+
+
 def _refusal(actor: User, author_id: int, what: str) -> str:
     """Why `actor` may not `what` the post: their role (on their own post), or that the post
     is someone else's."""
     if actor.id != author_id:
         return f"Only its author or an editor may {what} this post"
-    if what in {"publish", "schedule", "unpublish"}:
+    if what in {"publish", "schedule", "unpublish", "restore"}:
         return f"Your role ({actor.role}) may not {what} posts"
     return f"Your role ({actor.role}) may not {what} a post once it is published"

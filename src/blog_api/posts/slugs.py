@@ -25,6 +25,27 @@ def slugify(title: str) -> str:
     return slug or "post"
 
 
+# What a slug sent by a client must hold, as the schema says it: an ASCII letter or digit,
+# which normalising always keeps (so that something is left of it).
+SLUG_INPUT_PATTERN = "[A-Za-z0-9]"
+MAX_SLUG_INPUT_LENGTH = 200
+_SLUG_INPUT = re.compile(SLUG_INPUT_PATTERN)
+
+
+def normalize_slug(value: str) -> str:
+    """A slug sent by a client, normalised as derived slugs are ('Hello World' ->
+    'hello-world'); ValueError when nothing usable is left, or when a path of the API holds
+    it."""
+    if _SLUG_INPUT.search(value) is None:
+        raise ValueError("A slug needs at least one letter or digit (a-z, 0-9)")
+    ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+    slug = _NOT_SLUG.sub("-", ascii_value.lower()).strip("-")
+    slug = slug[:MAX_SLUG_LENGTH].rstrip("-")
+    if slug in RESERVED_SLUGS:
+        raise ValueError(f"The slug {slug!r} is a path of the API")
+    return slug
+
+
 def first_choice(base: str) -> str:
     """The slug a post titled to `base` tries first: `base`, unless a path holds it."""
     return with_random_suffix(base) if base in RESERVED_SLUGS else base

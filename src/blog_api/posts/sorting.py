@@ -14,3 +14,10 @@ class PostSort(StrEnum):
     CREATED = "created_at"
     TITLE = "title"
     TITLE_DESC = "-title"
+
+
+class RevisionSort(StrEnum):
+    """The order of a post's revisions: newest first (the latest written has the highest
+    id)."""
+
+    NEWEST = "newest"

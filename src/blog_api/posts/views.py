@@ -68,3 +68,17 @@ class PostView(_Presented):
     og_title: str | None
     og_description: str | None
     og_image: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionView:
+    """A version of a post that a change replaced (PostRevision): `author` made that change
+    (None once their account is deleted), at `created_at`."""
+
+    id: int
+    title: str
+    description: str | None
+    content: str
+    status: str  # a PostStatus
+    author: UserView | None
+    created_at: datetime

@@ -29,6 +29,7 @@ class Action(StrEnum):
     MANAGE_ACCOUNT = auto()  # change or delete an account
     SET_ACTIVE = auto()  # turn an account on or off
     SET_ROLE = auto()  # change a role
+    RESTORE = auto()  # bring back a revision of a post
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ RULES: dict[Action, Rule] = {
     Action.MANAGE_ACCOUNT: Rule(own=C, anyone=ADMIN),
     Action.SET_ACTIVE: Rule(own=ADMIN, anyone=ADMIN),
     Action.SET_ROLE: Rule(own=ADMIN, anyone=ADMIN),
+    Action.RESTORE: Rule(own=A, anyone=E),
 }
 
 
