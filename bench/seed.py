@@ -92,7 +92,7 @@ class Social:
 
 @dataclass(frozen=True, slots=True)
 class Dataset:
-    users: list[tuple[Any, ...]]  # id, email, username, hashed_password, bio, created, updated
+    users: list[tuple[Any, ...]]  # as USER_COLUMNS
     tags: list[tuple[int, str]]
     posts: list[tuple[Any, ...]]  # POST_COLUMNS
     post_tags: list[tuple[int, int]]
@@ -110,7 +110,7 @@ class Dataset:
 # Columns the data fills. A column the schema does not have (yet) is left out of the load;
 # a required column the schema has and this list lacks stops the load with a clear message.
 USER_COLUMNS = (
-    "id", "email", "username", "hashed_password", "bio", "is_active", "is_superuser",
+    "id", "email", "username", "hashed_password", "bio", "is_active", "is_superuser", "role",
     "created_at", "updated_at", "password_changed_at",
 )  # fmt: skip
 POST_COLUMNS = (
@@ -208,6 +208,7 @@ def make_dataset(n_users: int, n_posts: int, password_hash: str) -> Dataset:
                 bio,
                 True,
                 False,
+                "author",
                 created,
                 created,
                 created,  # tokens issued after this moment are valid
