@@ -98,19 +98,16 @@ class CommentRepository(BaseRepository[Comment]):
         (the total, in page mode, read from the post's comments counter inside it). Each row
         also carries what decides who may see its post, handed back with the page: None when
         the page is empty, for the caller to read it then."""
-        page = await COMMENTS.fetch(
+        return await COMMENTS.fetch_under(
             self.session,
             _page_select,
             CommentSort.OLDEST,
             window,
+            parent=("post_id", post_id),
             total=_PAGE_TOTAL,
-            params={"post_id": post_id},
-            shape="post",
-            scope=post_id,
+            read=read_comment,
+            about_parent=PostAccess.of_row,
         )
-        first = page.items[0] if page.items else None
-        access = None if first is None else PostAccess(first.post_published, first.post_author)
-        return page.map(read_comment), access
 
     async def all_in_post(self, post_id: int) -> list[CommentView]:
         """Every comment of the post, oldest first (one statement)."""

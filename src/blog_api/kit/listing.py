@@ -59,6 +59,8 @@ AnySelect = Select[*tuple[Any, ...]]
 T = TypeVar("T", covariant=True)
 U = TypeVar("U")
 S = TypeVar("S", bound=StrEnum)
+ItemT = TypeVar("ItemT")
+ParentT = TypeVar("ParentT")
 
 MAX_PER_PAGE = 100
 # No table holds more rows than a 32-bit id can number: a window starting further is empty.
@@ -207,6 +209,36 @@ class Listing(Generic[S]):
         return tuple(_load(key.kind, value) for key, value in zip(keys, values, strict=True))
 
     # --- the query
+
+    async def fetch_under(
+        self,
+        session: AsyncSession,
+        stmt: AnySelect | Callable[[], AnySelect],
+        sort: S,
+        window: Window,
+        *,
+        parent: tuple[str, int],
+        total: ColumnElement[int] | None,
+        read: Callable[[Row[Any]], ItemT],
+        about_parent: Callable[[Row[Any]], ParentT],
+    ) -> tuple[Page[ItemT], ParentT | None]:
+        """A page of the rows under one parent (a post's comments, its revisions): `stmt`
+        takes the parent's id as the bind parameter named `parent[0]`, and cursors are scoped
+        to it. Also what the first row says of the parent (`about_parent`; None when the page
+        is empty), which the rows carry so that the caller need not read the parent first."""
+        name, parent_id = parent
+        page = await self.fetch(
+            session,
+            stmt,
+            sort,
+            window,
+            total=total,
+            params={name: parent_id},
+            shape=name,
+            scope=parent_id,
+        )
+        first = page.items[0] if page.items else None
+        return page.map(read), None if first is None else about_parent(first)
 
     async def fetch(
         self,

@@ -606,19 +606,16 @@ class PostRepository(BaseRepository[Post]):
         """A page of the post's revisions, newest first, in one statement (its total
         counted inside it). Each row carries what decides who may see the post, handed back
         with the page: None when the page is empty, for the caller to read it then."""
-        page = await REVISIONS.fetch(
+        return await REVISIONS.fetch_under(
             self.session,
             _revision_select,
             RevisionSort.NEWEST,
             window,
+            parent=("post_id", post_id),
             total=_REVISION_TOTAL,
-            params={"post_id": post_id},
-            shape="post",
-            scope=post_id,
+            read=_read_revision,
+            about_parent=PostAccess.of_row,
         )
-        first = page.items[0] if page.items else None
-        access = None if first is None else PostAccess(first.post_published, first.post_author)
-        return page.map(_read_revision), access
 
     async def delete_by_id(self, post_id: int) -> None:
         """Delete a post; the database removes its tag links, comments, favorites, slugs and

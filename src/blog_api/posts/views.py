@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from blog_api.users.views import UserView
 
@@ -14,6 +15,11 @@ class PostAccess:
 
     published: bool
     author_id: int
+
+    @classmethod
+    def of_row(cls, row: Any) -> PostAccess:
+        """From a row of a post's children that carries `post_published` and `post_author`."""
+        return cls(row.post_published, row.post_author)
 
 
 @dataclass(frozen=True, slots=True)
